@@ -1,0 +1,44 @@
+/**
+ * The Internet checksum (RFC 1071): the ones'-complement of the
+ * ones'-complement sum of 16-bit words, used by IPv4, ICMP, UDP and TCP.
+ */
+
+/** Adds the bytes `buf[start..end)` as big-endian 16-bit words to `sum` (not folded). */
+export function sumWords(buf: Uint8Array, start: number, end: number, sum = 0): number {
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (buf[i]! << 8) | buf[i + 1]!;
+  if (i < end) sum += buf[i]! << 8;
+  return sum;
+}
+
+/** Folds a running sum to 16 bits and complements it. */
+export function finishChecksum(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return ~sum & 0xffff;
+}
+
+/** The checksum of `buf[start..end)`. Over bytes that include a correct checksum it is 0. */
+export function checksum(buf: Uint8Array, start = 0, end = buf.length): number {
+  return finishChecksum(sumWords(buf, start, end));
+}
+
+/** The partial sum of the IPv4 pseudo-header that UDP and TCP checksums cover. */
+export function pseudoHeaderSum(src: number, dst: number, protocol: number, length: number): number {
+  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length;
+}
+
+/**
+ * Incrementally updates a checksum after a 16-bit field changed from `oldWord`
+ * to `newWord` (RFC 1624, eqn. 3), as NAT and TTL decrement do.
+ */
+export function updateChecksum16(check: number, oldWord: number, newWord: number): number {
+  let sum = (~check & 0xffff) + (~oldWord & 0xffff) + newWord;
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  return ~sum & 0xffff;
+}
+
+/** As updateChecksum16, for a 32-bit field such as an IPv4 address. */
+export function updateChecksum32(check: number, oldValue: number, newValue: number): number {
+  check = updateChecksum16(check, oldValue >>> 16, newValue >>> 16);
+  return updateChecksum16(check, oldValue & 0xffff, newValue & 0xffff);
+}
