@@ -1,0 +1,132 @@
+import type { Ipv4Addr, MacAddr } from "@kemu/wire";
+import type { Bridge } from "./bridge.ts";
+import type { NetNs } from "./netns.ts";
+
+/** The kinds of link the model has, as `ip -d link` names them. */
+export type DeviceKind = "loopback" | "veth" | "bridge" | "ether" | "dummy" | "tun" | "vxlan";
+
+/** Per-device counters, as `ip -s link` and /proc/net/dev show them. */
+export interface DeviceStats {
+  rxPackets: number;
+  rxBytes: number;
+  rxErrors: number;
+  rxDropped: number;
+  txPackets: number;
+  txBytes: number;
+  txErrors: number;
+  txDropped: number;
+  multicast: number;
+}
+
+/** An IPv4 address on an interface, as `ip addr` lists it. */
+export interface IfAddr {
+  readonly addr: Ipv4Addr;
+  readonly prefixLen: number;
+  readonly broadcast: Ipv4Addr | undefined;
+  readonly scope: "host" | "link" | "global";
+  readonly label: string;
+  /** Set when another address on the device already covers the same subnet. */
+  readonly secondary: boolean;
+}
+
+/** Which way a frame crossed a device, for captures. */
+export type Direction = "in" | "out";
+
+/** A watcher of frames on one device (tcpdump, a pcap writer). */
+export type Tap = (dev: NetDevice, frame: Uint8Array, dir: Direction) => void;
+
+/**
+ * A network interface. Frames leave through `transmit` (the stack or a bridge
+ * hands them over) and arrive through `receive` (the device's medium delivers
+ * them); subclasses say what the medium is.
+ */
+export abstract class NetDevice {
+  abstract readonly kind: DeviceKind;
+  /** Index in the device's current namespace. */
+  ifindex = 0;
+  netns!: NetNs;
+  adminUp = false;
+  master: Bridge | undefined;
+  readonly addrs: IfAddr[] = [];
+  readonly stats: DeviceStats = {
+    rxPackets: 0,
+    rxBytes: 0,
+    rxErrors: 0,
+    rxDropped: 0,
+    txPackets: 0,
+    txBytes: 0,
+    txErrors: 0,
+    txDropped: 0,
+    multicast: 0,
+  };
+  readonly taps = new Set<Tap>();
+  txqlen = 1000;
+  promisc = false;
+  alias = "";
+
+  constructor(
+    public name: string,
+    public mac: MacAddr,
+    public mtu: number,
+  ) {}
+
+  /** Whether the medium has carrier (a veth whose peer is up, a bridge with a live port). */
+  get carrier(): boolean {
+    return true;
+  }
+
+  /** Whether this device takes part in ARP (false for lo, tun and NOARP devices). */
+  get arp(): boolean {
+    return true;
+  }
+
+  /** The index of the linked device (the peer for veth); its own index otherwise. */
+  get iflink(): number {
+    return this.ifindex;
+  }
+
+  /** RFC 2863 state as /sys/class/net/X/operstate and `ip link` show it. */
+  get operstate(): "UP" | "DOWN" | "UNKNOWN" | "LOWERLAYERDOWN" {
+    if (!this.adminUp) return "DOWN";
+    return this.carrier ? "UP" : "DOWN";
+  }
+
+  /** Hands a frame to the medium. Drops it when the device is down. */
+  transmit(frame: Uint8Array): void {
+    if (!this.adminUp || !this.carrier) {
+      this.stats.txDropped++;
+      return;
+    }
+    this.stats.txPackets++;
+    this.stats.txBytes += frame.length;
+    this.#tap(frame, "out");
+    this.xmit(frame);
+  }
+
+  /** Delivers a frame that arrived from the medium: to the bridge this is a port of, or to the stack. */
+  receive(frame: Uint8Array): void {
+    if (!this.adminUp) {
+      this.stats.rxDropped++;
+      return;
+    }
+    this.stats.rxPackets++;
+    this.stats.rxBytes += frame.length;
+    if (frame.length >= 1 && (frame[0]! & 1) === 1) this.stats.multicast++;
+    this.#tap(frame, "in");
+    if (this.master) this.master.portInput(this, frame);
+    else this.netns.ipv4.input(this, frame);
+  }
+
+  /** The medium: what happens to a frame once transmitted. */
+  protected abstract xmit(frame: Uint8Array): void;
+
+  /** Called when the device's admin state or carrier may have changed. */
+  linkChanged(): void {
+    this.netns.linkChanged(this);
+  }
+
+  #tap(frame: Uint8Array, dir: Direction): void {
+    if (this.taps.size > 0) for (const tap of this.taps) tap(this, frame, dir);
+    this.netns.kernel.capture?.(this, frame, dir);
+  }
+}

@@ -1,0 +1,88 @@
+import type { MacAddr } from "@kemu/wire";
+import { NetDevice } from "./device.ts";
+
+/**
+ * Time a frame takes to cross a software link (veth, loopback) in the model,
+ * in milliseconds: small, but not zero, so that emulated round trips look
+ * like the real kernel's few microseconds.
+ */
+export const SOFTWARE_HOP_MS = 0.004;
+
+/** The loopback device: what it sends, it receives. */
+export class Loopback extends NetDevice {
+  readonly kind = "loopback";
+  constructor() {
+    super("lo", 0, 65536);
+  }
+  override get arp(): boolean {
+    return false;
+  }
+  override get operstate(): "UP" | "DOWN" | "UNKNOWN" | "LOWERLAYERDOWN" {
+    return this.adminUp ? "UNKNOWN" : "DOWN";
+  }
+  protected xmit(frame: Uint8Array): void {
+    this.netns.kernel.clock.setTimer(SOFTWARE_HOP_MS, () => this.receive(frame));
+  }
+}
+
+/** One end of a veth pair: what one end transmits, the other receives. */
+export class Veth extends NetDevice {
+  readonly kind = "veth";
+  peer!: Veth;
+
+  /** Makes two connected ends. */
+  static pair(name: string, mac: MacAddr, peerName: string, peerMac: MacAddr, mtu = 1500): [Veth, Veth] {
+    const a = new Veth(name, mac, mtu);
+    const b = new Veth(peerName, peerMac, mtu);
+    a.peer = b;
+    b.peer = a;
+    return [a, b];
+  }
+
+  override get carrier(): boolean {
+    return this.peer.adminUp;
+  }
+  override get operstate(): "UP" | "DOWN" | "UNKNOWN" | "LOWERLAYERDOWN" {
+    if (!this.adminUp) return "DOWN";
+    return this.peer.adminUp ? "UP" : "LOWERLAYERDOWN";
+  }
+  override get iflink(): number {
+    return this.peer.ifindex;
+  }
+  protected xmit(frame: Uint8Array): void {
+    const peer = this.peer;
+    this.netns.kernel.clock.setTimer(SOFTWARE_HOP_MS, () => peer.receive(frame));
+  }
+  override linkChanged(): void {
+    super.linkChanged();
+    this.peer.netns.linkChanged(this.peer);
+  }
+}
+
+/** A dummy device: it swallows what it sends (kube-ipvs0 is one). */
+export class Dummy extends NetDevice {
+  readonly kind = "dummy";
+  override get arp(): boolean {
+    return false;
+  }
+  override get operstate(): "UP" | "DOWN" | "UNKNOWN" | "LOWERLAYERDOWN" {
+    return this.adminUp ? "UNKNOWN" : "DOWN";
+  }
+  protected xmit(_frame: Uint8Array): void {}
+}
+
+/**
+ * An Ethernet NIC whose wire is outside the host: transmitted frames go to
+ * `wire` (the underlay), and the underlay calls `receive` with arriving ones.
+ */
+export class Ether extends NetDevice {
+  readonly kind = "ether";
+  /** Where transmitted frames go; unplugged when undefined. */
+  wire: ((frame: Uint8Array) => void) | undefined;
+  override get carrier(): boolean {
+    return this.wire !== undefined;
+  }
+  protected xmit(frame: Uint8Array): void {
+    this.wire?.(frame);
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * A model of the Linux network stack for one emulated host. Everything reads
+ * time from the Clock it is given, and randomness from its Rng.
+ *
+ * ```ts
+ * import { EventLoop, Kernel, Rng } from "@kemu/kernel";
+ * const clock = new EventLoop();
+ * const kernel = new Kernel({ clock, rng: new Rng(1) });
+ * const [a, b] = kernel.createVeth(kernel.root, "veth0", "veth1");
+ * ```
+ * @module
+ */
+export * from "./bridge.ts";
+export * from "./clock.ts";
+export * from "./device.ts";
+export * from "./errno.ts";
+export * from "./ipv4.ts";
+export * from "./kernel.ts";
+export * from "./links.ts";
+export * from "./mailbox.ts";
+export * from "./neigh.ts";
+export * from "./netns.ts";
+export * from "./random.ts";
+export * from "./route.ts";
+export * from "./socket.ts";
+export * from "./sysctl.ts";
+export * from "./sysfs.ts";
