@@ -1,0 +1,66 @@
+/**
+ * The contract between the kemu front end (CLI, scenario runner, shell) and
+ * whatever runs the emulated hosts. The real implementation starts one worker
+ * thread per host; tests of the runner may use a small in-memory one.
+ */
+
+/** Where a command runs. */
+export type Location =
+  /** A host's root namespace: `node1`…, `control`, `outside`. */
+  | { readonly kind: "host"; readonly host: string }
+  /** A Docker container by name (on whichever node runs it). */
+  | { readonly kind: "container"; readonly name: string }
+  /** A pod's container: `[namespace/]pod[:container]`. */
+  | { readonly kind: "pod"; readonly namespace: string; readonly pod: string; readonly container?: string };
+
+/** What a finished command left behind. */
+export interface ExecResult {
+  readonly exit: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** An interactive shell attached to a location (`kemu up`). */
+export interface ShellSession {
+  /** Feeds one line (without its newline) to the foreground process's stdin. */
+  writeLine(line: string): void;
+  /** Closes stdin (Ctrl-D or end of piped input). */
+  end(): void;
+  /** Resolves with the shell's exit code once it has exited. */
+  readonly exited: Promise<number>;
+}
+
+/** Options of an interactive shell. */
+export interface ShellOptions {
+  /** Called with every chunk the session prints (prompts included). */
+  onOutput(chunk: string, stream: "stdout" | "stderr"): void;
+  /** True when a person is typing: the shell then prints prompts. */
+  interactive: boolean;
+}
+
+/** A running emulated cluster. */
+export interface ClusterDriver {
+  /** The hosts, in order: `node1`…`nodeN` (and later `control`, `outside`). */
+  readonly hosts: readonly string[];
+  /** Runs a shell command line at `location` until it exits. */
+  exec(location: Location, command: string, options?: { stdin?: string }): Promise<ExecResult>;
+  /** Advances the emulated clock by `ms` milliseconds, running whatever falls due. */
+  sleep(ms: number): Promise<void>;
+  /** Opens an interactive login shell on a host. */
+  openShell(host: string, options: ShellOptions): Promise<ShellSession>;
+  /** Writes one pcap file per interface that carried traffic; returns the paths. */
+  writePcaps(dir: string): Promise<string[]>;
+  /** Stops every host. */
+  shutdown(): Promise<void>;
+}
+
+/** How a cluster is asked for: the scenario's `cluster:` block plus run options. */
+export interface ClusterSpec {
+  readonly nodes: number;
+  /** Seed of every random choice in the run (MACs, veth names, probabilities). */
+  readonly seed: number;
+  /** `virtual` runs on the emulated clock (kemu run); `real` follows the wall clock (kemu up). */
+  readonly time: "virtual" | "real";
+  /** Record frames for `writePcaps`. */
+  readonly capture: boolean;
+}

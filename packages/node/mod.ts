@@ -1,0 +1,15 @@
+/**
+ * One emulated host: kernel, agents and userland, run in a worker thread.
+ *
+ * ```ts
+ * import { Host, hostCommands } from "@kemu/node";
+ * const host = new Host("node1", { seed: 1 });
+ * host.commands = hostCommands();
+ * const { stdout } = await host.exec("ip addr");
+ * ```
+ * @module
+ */
+export * from "./host.ts";
+export * from "./process.ts";
+export * from "./vfs.ts";
+export * from "./userland/tables.ts";
