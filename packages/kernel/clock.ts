@@ -32,6 +32,11 @@ export class EventLoop implements Clock {
   #now = 0;
   #seq = 0;
   #heap: Entry[] = [];
+  /**
+   * Called when a new timer becomes the earliest pending one, so that a
+   * real-time driver sleeping until a later timer can wake up sooner.
+   */
+  onEarlier: ((at: number) => void) | undefined;
 
   now(): number {
     return this.#now;
@@ -40,6 +45,7 @@ export class EventLoop implements Clock {
   setTimer(delayMs: number, fn: () => void): Timer {
     const entry: Entry = { at: this.#now + Math.max(0, delayMs), seq: this.#seq++, fn };
     this.#push(entry);
+    if (this.onEarlier !== undefined && this.#heap[0] === entry) this.onEarlier(entry.at);
     return {
       cancel: () => {
         entry.fn = undefined;

@@ -13,3 +13,7 @@ export * from "./host.ts";
 export * from "./process.ts";
 export * from "./vfs.ts";
 export * from "./userland/tables.ts";
+export * from "./client.ts";
+export * from "./node.ts";
+export * from "./protocol.ts";
+export * from "./docker/runtime.ts";

@@ -1,0 +1,109 @@
+/**
+ * The scenario format as a JSON Schema (draft 2020-12), for editors: with the
+ * YAML language server, a first line
+ * `# yaml-language-server: $schema=../apps/kemu/scenario.schema.json`
+ * gives completion and checks while typing. `scenario.schema.json` beside
+ * this file is this object, kept equal by a test. The validator
+ * (`parseScenario`) remains the authority: it also checks what a schema
+ * cannot say well, such as hosts against `cluster.nodes`.
+ */
+
+const matcher = {
+  type: "string",
+  minLength: 1,
+  description: "A substring the output must contain, or a regular expression written /source/flags (flags i, m, s, u).",
+} as const;
+
+const matchers = {
+  description: "One pattern, or a list of patterns that must all hold.",
+  oneOf: [matcher, { type: "array", items: matcher, minItems: 1 }],
+} as const;
+
+const commonStep = {
+  name: { type: "string", description: "A label printed instead of the command." },
+} as const;
+
+const runStep = {
+  type: "object",
+  description: "Runs a command on a host or in a container or pod, and checks what it left behind.",
+  properties: {
+    ...commonStep,
+    on: {
+      type: "string",
+      pattern: "^(node[1-9][0-9]*|control|outside)$",
+      description: "A host's root namespace: node1…nodeN, control (where kubectl runs), or outside (a host beyond the cluster).",
+    },
+    in: {
+      type: "string",
+      pattern: "^([a-zA-Z0-9][a-zA-Z0-9_.-]*|([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?)$",
+      description: "A Docker container by name (or, if there is none, the pod of that name in namespace default), " +
+        "or a pod as NAMESPACE/POD, POD:CONTAINER or NAMESPACE/POD:CONTAINER.",
+    },
+    run: { type: "string", minLength: 1, description: "A shell command line." },
+    stdin: { type: "string", description: "Text fed to the command's standard input." },
+    expect: {
+      type: "object",
+      description: "What the command must leave behind. Without it (or without exit), the command must exit 0.",
+      properties: {
+        exit: { type: "integer", minimum: 0, maximum: 255, default: 0, description: "The exit code." },
+        stdout: matchers,
+        stderr: matchers,
+      },
+      additionalProperties: false,
+    },
+  },
+  required: ["run"],
+  oneOf: [{ required: ["on"] }, { required: ["in"] }],
+  additionalProperties: false,
+} as const;
+
+const sleepStep = {
+  type: "object",
+  description: "Advances the emulated clock.",
+  properties: {
+    ...commonStep,
+    sleep: {
+      description: "A duration: 500ms, 2s, 1.5s, 1m, 1h, a sum such as 1m30s, or a bare number of seconds.",
+      oneOf: [
+        { type: "string", pattern: "^((\\d+(\\.\\d+)?(ms|s|m|h))+|\\d+(\\.\\d+)?)$" },
+        { type: "number", minimum: 0 },
+      ],
+    },
+  },
+  required: ["sleep"],
+  additionalProperties: false,
+} as const;
+
+/** The JSON Schema of a scenario file. */
+export const SCENARIO_SCHEMA = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  title: "kemu scenario",
+  description: "A cluster and the steps to run in it, checked by `kemu run`. Reference: apps/kemu/SCENARIOS.md.",
+  type: "object",
+  properties: {
+    name: { type: "string", description: "A short title, printed when the scenario runs." },
+    description: { type: "string", description: "What the scenario shows, for readers of the file." },
+    cluster: {
+      type: "object",
+      description: "The emulated cluster the steps run in.",
+      properties: {
+        nodes: {
+          type: "integer",
+          minimum: 1,
+          maximum: 200,
+          default: 1,
+          description: "How many nodes, named node1…nodeN.",
+        },
+      },
+      additionalProperties: false,
+    },
+    steps: {
+      type: "array",
+      minItems: 1,
+      description: "What to do, in order.",
+      items: { oneOf: [runStep, sleepStep] },
+    },
+  },
+  required: ["name", "steps"],
+  additionalProperties: false,
+} as const;

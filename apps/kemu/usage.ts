@@ -1,0 +1,55 @@
+/**
+ * The help texts of the `kemu` command, one per subcommand.
+ */
+
+/** `kemu --help`. */
+export const MAIN_HELP = `kemu: a container and Kubernetes networking emulator
+
+Usage:
+  kemu run FILE.yaml [--seed N] [--pcap DIR] [--json]   run a scenario and check what it expects
+  kemu up [--nodes N] [--seed N]                        boot a cluster and open a shell on node1
+  kemu help [COMMAND]                                   show the help of a command
+  kemu --version                                        print kemu's version
+
+The scenario format is described in apps/kemu/SCENARIOS.md.
+`;
+
+/** `kemu help run`. */
+export const RUN_HELP = `Usage: kemu run FILE.yaml [--seed N] [--pcap DIR] [--json]
+
+Checks a scenario file, boots its cluster on the emulated clock, runs its
+steps in order and prints each one with its output and verdict. Nothing runs
+if the file has an error.
+
+Options:
+  --seed N     seed of every random choice (MACs, names, losses); default 1.
+               The same scenario and seed replay the same run.
+  --pcap DIR   write one pcap file per interface that carried traffic into DIR,
+               named <host>-<netns>-<ifname>.pcap
+  --json       print one JSON document instead of the report:
+               { "passed", "steps": [{ "location", "command", "exit",
+               "stdout", "stderr", "passed" }] }
+  -h, --help   show this help
+
+Exit status: 0 when every step passed, 1 when a step failed or the emulator
+failed, 2 for a usage error or an invalid scenario.
+`;
+
+/** `kemu help up`. */
+export const UP_HELP = `Usage: kemu up [--nodes N] [--seed N]
+
+Boots a cluster on the wall clock and opens a login shell on node1. Leave
+with "exit" or Ctrl-D. With standard input not a terminal, its lines are
+run one by one, and kemu exits with the shell's exit status.
+
+Options:
+  --nodes N    how many nodes, node1 to nodeN (1 to 200; default 1)
+  --seed N     seed of every random choice; default 1
+  -h, --help   show this help
+`;
+
+/** `kemu help help`. */
+export const HELP_HELP = `Usage: kemu help [COMMAND]
+
+Shows the help of COMMAND (run, up), or of kemu itself.
+`;

@@ -1,0 +1,77 @@
+import { Worker } from "node:worker_threads";
+import { pack, unpack } from "msgpackr";
+import type { Reply, Request, WorkerInit } from "./protocol.ts";
+
+type Pending = { resolve(v: unknown): void; reject(e: Error): void };
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The main thread's handle on one host worker: requests out, replies and shell output in. */
+export class HostClient {
+  readonly #worker: Worker;
+  readonly #pending = new Map<number, Pending>();
+  readonly #sessions = new Map<number, { output(chunk: string, stream: "stdout" | "stderr"): void; exited(code: number): void }>();
+  #nextId = 1;
+  #dead: Error | undefined;
+
+  constructor(readonly init: WorkerInit) {
+    this.#worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: init });
+    this.#worker.on("message", (data: Uint8Array) => this.#onMessage(unpack(data) as Reply));
+    this.#worker.on("error", (err) => this.#fail(err));
+    this.#worker.on("exit", (code) => this.#fail(new Error(`host ${init.name} stopped (exit ${code})`)));
+  }
+
+  get name(): string {
+    return this.init.name;
+  }
+
+  /** Sends a request and resolves with the worker's answer. */
+  request<T>(req: DistributiveOmit<Extract<Request, { id: number }>, "id">): Promise<T> {
+    if (this.#dead) return Promise.reject(this.#dead);
+    const id = this.#nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#worker.postMessage(pack({ ...req, id }));
+    });
+  }
+
+  /** Sends a message that has no answer (stdin for a session). */
+  notify(msg: Extract<Request, { type: "stdin" | "stdin-end" }>): void {
+    if (!this.#dead) this.#worker.postMessage(pack(msg));
+  }
+
+  /** Registers the callbacks of a shell session. */
+  onSession(session: number, handlers: { output(chunk: string, stream: "stdout" | "stderr"): void; exited(code: number): void }): void {
+    this.#sessions.set(session, handlers);
+  }
+
+  /** Stops the worker. */
+  async terminate(): Promise<void> {
+    if (!this.#dead) {
+      await this.request({ type: "stop" }).catch(() => undefined);
+    }
+    this.#dead ??= new Error("terminated");
+    await this.#worker.terminate();
+  }
+
+  #onMessage(msg: Reply): void {
+    if (msg.type === "reply") {
+      const p = this.#pending.get(msg.id);
+      this.#pending.delete(msg.id);
+      if (!p) return;
+      if (msg.ok) p.resolve(msg.value);
+      else p.reject(new Error(msg.error));
+    } else if (msg.type === "output") {
+      this.#sessions.get(msg.session)?.output(msg.chunk, msg.stream);
+    } else if (msg.type === "exited") {
+      this.#sessions.get(msg.session)?.exited(msg.code);
+      this.#sessions.delete(msg.session);
+    }
+  }
+
+  #fail(err: Error): void {
+    if (this.#dead) return;
+    this.#dead = err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+  }
+}
