@@ -1,0 +1,92 @@
+/**
+ * The shipped scenarios, run end to end through the real `kemu` binary, one
+ * worker thread per host. The docker0 scenario's pcaps are opened with tshark.
+ */
+import test from "ava";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, "..", "..", "..");
+const main = join(here, "main.js");
+const scenarios = readdirSync(join(root, "scenarios"))
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
+
+interface JsonReport {
+  passed: boolean;
+  steps: Array<{ location: string | null; command: string; exit: number; stdout: string; stderr: string; passed: boolean }>;
+}
+
+function kemu(args: string[]): { status: number | null; report: JsonReport; stderr: string } {
+  const r = spawnSync(process.execPath, [main, ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
+  let report: JsonReport;
+  try {
+    report = JSON.parse(r.stdout) as JsonReport;
+  } catch {
+    throw new Error(`kemu ${args.join(" ")} printed no JSON:\n${r.stdout}\n${r.stderr}`);
+  }
+  return { status: r.status, report, stderr: r.stderr };
+}
+
+for (const file of scenarios) {
+  test.serial(`shipped scenario ${file} passes`, (t) => {
+    const { status, report } = kemu(["run", join("scenarios", file), "--json"]);
+    const failed = report.steps.filter((s) => !s.passed);
+    t.deepEqual(
+      failed.map((s) => `${s.location} $ ${s.command}\nexit ${s.exit}\n${s.stdout}${s.stderr}`),
+      [],
+    );
+    t.true(report.passed);
+    t.is(status, 0);
+  });
+}
+
+test.serial("the same seed gives the same output, byte for byte", (t) => {
+  const a = kemu(["run", "scenarios/docker-bridge-ping.yaml", "--json", "--seed", "42"]);
+  const b = kemu(["run", "scenarios/docker-bridge-ping.yaml", "--json", "--seed", "42"]);
+  t.deepEqual(a.report, b.report);
+  const c = kemu(["run", "scenarios/docker-bridge-ping.yaml", "--json", "--seed", "43"]);
+  t.notDeepEqual(
+    a.report.steps.map((s) => s.stdout),
+    c.report.steps.map((s) => s.stdout),
+    "another seed draws other container IDs and veth names",
+  );
+});
+
+const tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"].find((p) => existsSync(p));
+
+(tshark ? test.serial : test.skip)("tshark decodes the docker0 pcaps: ARP, ICMP echo, good checksums, nothing malformed", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "kemu-pcap-"));
+  const { status, stderr } = kemu(["run", "scenarios/docker-bridge-ping.yaml", "--json", "--pcap", dir]);
+  t.is(status, 0, stderr);
+  const files = readdirSync(dir).filter((f) => f.endsWith(".pcap"));
+  t.true(files.includes("node1-busybox-1-eth0.pcap"), files.join(", "));
+  t.true(files.includes("node1-root-docker0.pcap"), files.join(", "));
+  t.true(files.some((f) => /^node1-root-veth[0-9a-f]{7}\.pcap$/.test(f)), files.join(", "));
+  for (const f of files) {
+    const path = join(dir, f);
+    const malformed = execFileSync(tshark!, ["-r", path, "-Y", "_ws.malformed || _ws.expert.severity >= warning"], { encoding: "utf8" });
+    t.is(malformed, "", `${f} has malformed or warned frames`);
+  }
+  const eth0 = join(dir, "node1-busybox-1-eth0.pcap");
+  const fields = execFileSync(
+    tshark!,
+    ["-r", eth0, "-o", "ip.check_checksum:TRUE", "-o", "icmp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|", "-e", "frame.protocols", "-e", "ip.checksum.status", "-e", "icmp.checksum.status", "-e", "icmp.type", "-e", "arp.opcode"],
+    { encoding: "utf8" },
+  )
+    .trim()
+    .split("\n")
+    .map((l) => l.split("|"));
+  const arp = fields.filter((f) => f[0]!.includes("arp"));
+  t.true(arp.some((f) => f[4] === "1") && arp.some((f) => f[4] === "2"), "an ARP request and a reply");
+  const icmp = fields.filter((f) => f[0]!.includes("icmp"));
+  t.true(icmp.some((f) => f[3] === "8") && icmp.some((f) => f[3] === "0"), "echo request and reply");
+  for (const f of icmp) {
+    t.is(f[1], "2", "IPv4 header checksum good (tshark status 2 = Good)");
+    t.is(f[2], "2", "ICMP checksum good");
+  }
+});
