@@ -1,34 +1,53 @@
-import { HostClient, type WireLocation } from "@kemu/node";
+import type { RoundReport, WireLocation } from "@kemu/node";
+import { HostClient } from "@kemu/node";
 import type { ClusterDriver, ClusterSpec, ExecResult, Location, ShellSession } from "./driver.ts";
+import { planTopology } from "./topology.ts";
+
+/** How long a step's command may run on emulated time before it is stopped (like Ctrl-C). */
+export const STEP_LIMIT_MS = 10 * 60_000;
 
 /**
- * Starts an emulated cluster: one worker thread per node (node1…nodeN), each
- * booting its own kernel and agents, talking to this thread in msgpackr.
+ * Starts an emulated cluster: one worker thread per host (node1…nodeN, the
+ * gateway router, the outside host), wired by shared-memory underlay rings.
  */
 export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
-  const clients: HostClient[] = [];
-  for (let i = 1; i <= spec.nodes; i++) {
-    clients.push(
+  const topo = planTopology(spec.nodes);
+  const epochWall = performance.timeOrigin + performance.now();
+  const clients = topo.hosts.map(
+    (h) =>
       new HostClient({
-        name: `node${i}`,
-        index: i,
+        name: h.name,
+        index: h.index,
+        role: h.role,
         // Each host draws from its own stream, derived from the run's seed.
-        seed: (Math.imul(spec.seed >>> 0, 0x9e3779b1) + i) >>> 0,
+        seed: (Math.imul(spec.seed >>> 0, 0x9e3779b1) + h.index) >>> 0,
         time: spec.time,
         capture: spec.capture,
+        links: h.links,
+        gateway: h.gateway,
+        epochWall,
       }),
-    );
-  }
-  // Wait until every worker has booted and answers.
+  );
   await Promise.all(clients.map((c) => c.request({ type: "now" })));
-  return new WorkerCluster(clients);
+  const lookahead = Math.min(...topo.segments.map((s) => s.latencyMs));
+  return new WorkerCluster(clients, spec.time, lookahead);
 }
 
 class WorkerCluster implements ClusterDriver {
   readonly hosts: readonly string[];
   #nextSession = 1;
+  #nextJob = 1;
+  /** Lockstep state: the common time, and what each host last reported. */
+  #now = 0;
+  readonly #nextAt = new Map<HostClient, number | undefined>();
+  #pendingArrival: number | undefined;
+  readonly #results = new Map<number, ExecResult>();
 
-  constructor(private readonly clients: readonly HostClient[]) {
+  constructor(
+    private readonly clients: readonly HostClient[],
+    private readonly time: "virtual" | "real",
+    private readonly lookahead: number,
+  ) {
     this.hosts = clients.map((c) => c.name);
   }
 
@@ -36,16 +55,70 @@ class WorkerCluster implements ClusterDriver {
     const client = await this.#clientFor(location);
     if (typeof client === "string") return { exit: 1, stdout: "", stderr: `${client}\n` };
     const wire = location as WireLocation;
-    return client.request<ExecResult>({
-      type: "exec",
-      location: wire,
-      command,
-      ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
-    });
+    const stdin = options.stdin !== undefined ? { stdin: options.stdin } : {};
+    if (this.time === "real") return client.request<ExecResult>({ type: "exec", location: wire, command, ...stdin });
+    const job = this.#nextJob++;
+    await client.request({ type: "start", job, location: wire, command, ...stdin });
+    // Starting a command schedules timers: a zero-length round brings every report up to date.
+    await this.#round(this.#now);
+    const deadline = this.#now + STEP_LIMIT_MS;
+    let killed = false;
+    while (!this.#results.has(job)) {
+      const next = this.#earliest();
+      if (next === undefined) {
+        throw new Error(`the command on ${client.name} is waiting for something that can never happen (nothing is scheduled anywhere)`);
+      }
+      if (!killed && next >= deadline) {
+        killed = true;
+        await client.request({ type: "kill", job });
+        await this.#round(Math.max(this.#now, deadline));
+        continue;
+      }
+      await this.#round(next + this.lookahead);
+    }
+    const result = this.#results.get(job)!;
+    this.#results.delete(job);
+    if (!killed) return result;
+    return { ...result, stderr: `${result.stderr}kemu: stopped after ${STEP_LIMIT_MS / 60_000}m of emulated time\n` };
   }
 
   async sleep(ms: number): Promise<void> {
-    await Promise.all(this.clients.map((c) => c.request({ type: "advance", ms })));
+    if (this.time === "real") {
+      await new Promise((r) => setTimeout(r, ms));
+      return;
+    }
+    const target = this.#now + ms;
+    for (;;) {
+      const next = this.#earliest();
+      if (next === undefined || next >= target) break;
+      await this.#round(Math.min(next + this.lookahead, target));
+    }
+    await this.#round(target);
+  }
+
+  /** The earliest instant anything can happen anywhere: a host's timer or a frame's arrival. */
+  #earliest(): number | undefined {
+    let t = this.#pendingArrival;
+    for (const c of this.clients) {
+      const n = this.#nextAt.has(c) ? this.#nextAt.get(c) : this.#now;
+      if (n !== undefined && (t === undefined || n < t)) t = n;
+    }
+    return t === undefined ? undefined : Math.max(t, this.#now);
+  }
+
+  /** Every host runs the events before `until`; frames sent meanwhile arrive in later rounds. */
+  async #round(until: number): Promise<void> {
+    const reports = await Promise.all(this.clients.map((c) => c.request<RoundReport>({ type: "round", until })));
+    this.#pendingArrival = undefined;
+    reports.forEach((r, i) => {
+      this.#nextAt.set(this.clients[i]!, r.nextAt ?? undefined);
+      if (r.minSent !== undefined && r.minSent !== null) {
+        const arrival = r.minSent + this.lookahead;
+        if (this.#pendingArrival === undefined || arrival < this.#pendingArrival) this.#pendingArrival = arrival;
+      }
+      for (const f of r.finished) this.#results.set(f.job, f.result);
+    });
+    this.#now = until;
   }
 
   async openShell(host: string, options: Parameters<ClusterDriver["openShell"]>[1]): Promise<ShellSession> {

@@ -176,14 +176,25 @@ export class Host implements HostServices {
    */
   async exec(
     commandLine: string,
-    options: { stdin?: string; spec?: (io: { stdin: Input; stdout: Output; stderr: Output }) => ProcessSpec } = {},
+    options: {
+      stdin?: string;
+      spec?: (io: { stdin: Input; stdout: Output; stderr: Output }) => ProcessSpec;
+      /** Drive the virtual clock until the command exits (default); false when something else drives time. */
+      drive?: boolean;
+    } = {},
   ): Promise<ExecResult> {
     const stdout = new BufferOutput();
     const stderr = new BufferOutput();
     const io = { stdin: options.stdin !== undefined ? textInput(options.stdin) : EMPTY_INPUT, stdout, stderr };
     const spec = options.spec ? options.spec(io) : this.rootSpec(io);
     const shell = spec.commands.has("sh") ? "sh" : "bash";
-    const exit = await this.runToCompletion(this.spawn([shell, "-c", commandLine], spec));
+    let running: Promise<number>;
+    try {
+      running = this.spawn([shell, "-c", commandLine], spec);
+    } catch (err) {
+      return { exit: 127, stdout: "", stderr: `kemu: ${(err as Error).message}\n` };
+    }
+    const exit = options.drive === false ? await running : await this.runToCompletion(running);
     return { exit, stdout: stdout.text, stderr: stderr.text };
   }
 

@@ -1,53 +1,62 @@
-import { formatIpv4Addr, type Ipv4Addr, parseIpv4Addr } from "@kemu/wire";
+import { parseCidr, parseIpv4Addr } from "@kemu/wire";
 import { docker } from "./docker/cli.ts";
 import { DockerRuntime } from "./docker/runtime.ts";
 import { Host } from "./host.ts";
+import type { HostRole } from "./protocol.ts";
 import { busyboxCommands, hostCommands } from "./userland/tables.ts";
 import type { EventLoop } from "@kemu/kernel";
 
-/** The underlay subnet every node's eth0 sits on, and its router. */
-export const UNDERLAY = {
-  net: "192.168.0.0",
-  prefixLen: 24,
-  gateway: "192.168.0.1",
-} as const;
-
-/** The address of node N (1-based) on the underlay: 192.168.0.10+N (node1 is 192.168.0.11). */
-export function nodeAddress(index: number): Ipv4Addr {
-  return (parseIpv4Addr(UNDERLAY.net)! + 10 + index) >>> 0;
+/** One NIC of a host: its name, MAC and address. */
+export interface NicConfig {
+  ifname: string;
+  mac: number;
+  /** Address and prefix, e.g. "192.168.0.11/24". */
+  cidr: string;
 }
 
-/** How a node is booted. */
-export interface NodeConfig {
+/** How a host is booted. */
+export interface HostConfig {
   name: string;
-  /** 1-based position in the cluster: fixes its addresses. */
-  index: number;
   seed: number;
+  role: HostRole;
+  nics: readonly NicConfig[];
+  /** Default gateway, if any. */
+  gateway?: string | undefined;
   clock?: EventLoop | undefined;
 }
 
 /**
- * Boots one cluster node: the host userland, eth0 on the underlay
- * (192.168.0.10+N/24, default route via 192.168.0.1), and the Docker engine
- * with the busybox image.
+ * Boots a host: the host userland, its NICs (up, addressed; their wires are
+ * plugged in by whoever runs the host), a default route, and by role:
+ * a cluster node gets the Docker engine with the busybox image; a router
+ * forwards.
  */
-export function bootNode(config: NodeConfig): Host {
+export function bootHost(config: HostConfig): Host {
   const host = new Host(config.name, { seed: config.seed, ...(config.clock ? { clock: config.clock } : {}) });
-  host.commands = hostCommands({ docker });
+  host.commands = hostCommands(config.role === "node" ? { docker } : {});
   const kernel = host.kernel;
   const root = kernel.root;
-  // QEMU-style MAC, fixed by the node's index: 52:54:00:00:00:NN.
-  const eth0 = kernel.createEther(root, "eth0", 0x5254_0000_0000 + config.index, 1500);
-  eth0.wire = () => {};
-  root.addAddress(eth0, { addr: nodeAddress(config.index), prefixLen: UNDERLAY.prefixLen });
-  root.setUp(eth0, true);
-  root.addRoute({ dst: 0, dstLen: 0, gateway: parseIpv4Addr(UNDERLAY.gateway)!, dev: eth0 });
-  const hosts = host.fs.readFile("/etc/hosts");
-  host.fs.writeFile("/etc/hosts", hosts.replace(`127.0.1.1\t${config.name}`, `${formatIpv4Addr(nodeAddress(config.index))}\t${config.name}`));
-  const runtime = new DockerRuntime(host);
-  const busybox = busyboxCommands();
-  runtime.addImage("busybox", busybox, ["sh"]);
-  runtime.addImage("alpine", busybox, ["/bin/sh"]);
-  host.provide("docker", runtime);
+  let primary: string | undefined;
+  for (const nic of config.nics) {
+    const cidr = parseCidr(nic.cidr);
+    if (!cidr) throw new Error(`bad address ${nic.cidr} for ${config.name} ${nic.ifname}`);
+    const dev = kernel.createEther(root, nic.ifname, nic.mac, 1500);
+    root.addAddress(dev, { addr: cidr.addr, prefixLen: cidr.len });
+    root.setUp(dev, true);
+    primary ??= nic.cidr.split("/")[0];
+  }
+  if (config.gateway !== undefined) root.addRoute({ dst: 0, dstLen: 0, gateway: parseIpv4Addr(config.gateway)! });
+  if (primary !== undefined) {
+    const hosts = host.fs.readFile("/etc/hosts");
+    host.fs.writeFile("/etc/hosts", hosts.replace(`127.0.1.1\t${config.name}`, `${primary}\t${config.name}`));
+  }
+  if (config.role === "router") root.sysctl.set("net.ipv4.ip_forward", "1");
+  if (config.role === "node") {
+    const runtime = new DockerRuntime(host);
+    const busybox = busyboxCommands();
+    runtime.addImage("busybox", busybox, ["sh"]);
+    runtime.addImage("alpine", busybox, ["/bin/sh"]);
+    host.provide("docker", runtime);
+  }
   return host;
 }

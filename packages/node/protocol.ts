@@ -14,6 +14,11 @@ export type Request =
   | { type: "exec"; id: number; location: WireLocation; command: string; stdin?: string }
   | { type: "locate"; id: number; location: WireLocation }
   | { type: "advance"; id: number; ms: number }
+  /** Lockstep time: start a command without waiting; its result comes in a round's report. */
+  | { type: "start"; id: number; job: number; location: WireLocation; command: string; stdin?: string }
+  /** Lockstep time: take arrived frames, run every event before `until`, then stand at `until`. */
+  | { type: "round"; id: number; until: number }
+  | { type: "kill"; id: number; job: number }
   | { type: "shell"; id: number; session: number; interactive: boolean }
   | { type: "stdin"; session: number; line: string }
   | { type: "stdin-end"; session: number }
@@ -28,11 +33,40 @@ export type Reply =
   | { type: "output"; session: number; chunk: string; stream: "stdout" | "stderr" }
   | { type: "exited"; session: number; code: number };
 
+/** What a host reports after a lockstep round. */
+export interface RoundReport {
+  /** Its earliest pending timer, if any. */
+  nextAt: number | undefined;
+  /** The earliest send time of the frames it put on the underlay this round. */
+  minSent: number | undefined;
+  /** Commands that finished this round. */
+  finished: Array<{ job: number; result: { exit: number; stdout: string; stderr: string } }>;
+}
+
+/** One of a host's NICs on an underlay segment. */
+export interface LinkInit {
+  ifname: string;
+  mac: number;
+  /** Address and prefix, e.g. 192.168.0.11/24. */
+  cidr: string;
+  segment: import("@kemu/underlay").SegmentLayout;
+  member: number;
+}
+
+/** What kind of host a worker boots. */
+export type HostRole = "node" | "router" | "outside";
+
 /** How a host worker is started (workerData). */
 export interface WorkerInit {
   name: string;
   index: number;
   seed: number;
+  role: HostRole;
   time: "virtual" | "real";
   capture: boolean;
+  links: LinkInit[];
+  /** Default gateway, if any. */
+  gateway?: string | undefined;
+  /** Wall-clock instant (ms since the Unix epoch) that is emulated time 0 in real-time mode. */
+  epochWall: number;
 }

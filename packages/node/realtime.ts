@@ -10,12 +10,19 @@ export class RealTimePump {
   #handle: NodeJS.Timeout | NodeJS.Immediate | undefined;
   #running = false;
 
-  constructor(private readonly clock: EventLoop) {}
+  /**
+   * @param epochWall the wall-clock instant (ms since the Unix epoch) that is
+   * emulated time 0, shared by every host so their clocks agree.
+   */
+  constructor(
+    private readonly clock: EventLoop,
+    private readonly epochWall = performance.timeOrigin + performance.now(),
+  ) {}
 
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#t0 = performance.now() - this.clock.now();
+    this.#t0 = this.epochWall - performance.timeOrigin;
     this.clock.onEarlier = () => this.#schedule();
     this.#schedule();
   }

@@ -1,27 +1,79 @@
 /**
- * The entry of a host's worker thread: boots the node and answers the main
- * thread's msgpackr-encoded requests (protocol.ts).
+ * The entry of a host's worker thread: boots the host, plugs its NICs into
+ * the underlay's shared-memory rings, and answers the main thread's
+ * msgpackr-encoded requests (protocol.ts).
+ *
+ * Time: with `time: "real"` a pump follows the wall clock and arriving frames
+ * are taken as the ring's doorbell rings. With `time: "virtual"` the main
+ * thread runs lockstep rounds: each round the host takes the frames that
+ * arrived, runs every event before the round's end, and reports.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import type { NetNs } from "@kemu/kernel";
+import type { Ether, NetNs } from "@kemu/kernel";
+import { SegmentPort } from "@kemu/underlay";
 import { pack, unpack } from "msgpackr";
 import { CaptureSet } from "./capture.ts";
 import type { DockerRuntime } from "./docker/runtime.ts";
-import type { Host, ProcessSpec } from "./host.ts";
-import { bootNode } from "./node.ts";
+import { drainMicrotasks, type ExecResult, type Host, type ProcessSpec } from "./host.ts";
+import { bootHost } from "./node.ts";
 import type { Input, Output } from "./process.ts";
-import type { Reply, Request, WireLocation, WorkerInit } from "./protocol.ts";
+import type { Reply, Request, RoundReport, WireLocation, WorkerInit } from "./protocol.ts";
 import { RealTimePump } from "./realtime.ts";
 import { ShellSession } from "./session.ts";
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
-const host: Host = bootNode({ name: init.name, index: init.index, seed: init.seed });
+const host: Host = bootHost({
+  name: init.name,
+  seed: init.seed,
+  role: init.role,
+  nics: init.links.map((l) => ({ ifname: l.ifname, mac: l.mac, cidr: l.cidr })),
+  gateway: init.gateway,
+});
+const clock = host.clock;
 const capture = init.capture ? new CaptureSet() : undefined;
 if (capture) host.kernel.capture = capture.tap;
-const pump = new RealTimePump(host.clock);
-if (init.time === "real") pump.start();
+
+/** The NICs and their segment ports. */
+const links = init.links.map((l) => {
+  const dev = host.kernel.root.deviceByName(l.ifname) as Ether;
+  const segPort = new SegmentPort(l.segment, l.member);
+  return { dev, segPort };
+});
+let minSent: number | undefined;
+for (const { dev, segPort } of links) {
+  dev.wire = (frame) => {
+    const now = clock.now();
+    if (minSent === undefined || now < minSent) minSent = now;
+    segPort.send(frame, now);
+  };
+}
+
+/** Takes every frame waiting on the rings and schedules its arrival on the NIC. */
+function ingest(): void {
+  for (const { dev, segPort } of links) {
+    for (const a of segPort.drain()) {
+      clock.setTimer(a.arriveAt - clock.now(), () => dev.receive(a.frame));
+    }
+  }
+}
+
+const pump = new RealTimePump(clock, init.epochWall);
+if (init.time === "real") {
+  pump.start();
+  for (const { segPort } of links) {
+    void (async () => {
+      for (;;) {
+        await segPort.inbound.wait(1000);
+        ingest();
+      }
+    })();
+  }
+}
+
 const sessions = new Map<number, ShellSession>();
+const jobs = new Map<number, AbortController>();
+let finished: RoundReport["finished"] = [];
 
 function send(msg: Reply): void {
   port.postMessage(pack(msg));
@@ -55,24 +107,63 @@ function specFor(location: WireLocation): ((io: { stdin: Input; stdout: Output; 
   }
 }
 
+function startJob(job: number, location: WireLocation, command: string, stdin: string | undefined): Promise<ExecResult> {
+  const spec = specFor(location);
+  if (typeof spec === "string") return Promise.resolve({ exit: 1, stdout: "", stderr: `${spec}\n` });
+  const controller = new AbortController();
+  jobs.set(job, controller);
+  return host
+    .exec(command, {
+      ...(stdin !== undefined ? { stdin } : {}),
+      spec: (io) => ({ ...spec(io), parentSignal: controller.signal }),
+      drive: false,
+    })
+    .finally(() => jobs.delete(job));
+}
+
+/** One lockstep round: frames in, events before `until`, stand at `until`. */
+async function round(until: number): Promise<RoundReport> {
+  minSent = undefined;
+  ingest();
+  for (;;) {
+    await drainMicrotasks();
+    const next = clock.nextAt();
+    if (next === undefined || next >= until) break;
+    clock.runUntil(next);
+  }
+  clock.skipTo(until);
+  await drainMicrotasks();
+  const report: RoundReport = { nextAt: clock.nextAt(), minSent, finished };
+  finished = [];
+  return report;
+}
+
 async function handle(req: Request): Promise<unknown> {
   switch (req.type) {
     case "exec": {
       const spec = specFor(req.location);
       if (typeof spec === "string") return { exit: 1, stdout: "", stderr: `${spec}\n` };
-      if (init.time === "real") {
-        return host.exec(req.command, { ...(req.stdin !== undefined ? { stdin: req.stdin } : {}), spec });
-      }
-      // On emulated time, exec drives the clock itself until the command exits.
-      return host.exec(req.command, { ...(req.stdin !== undefined ? { stdin: req.stdin } : {}), spec });
+      return host.exec(req.command, {
+        ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
+        spec,
+        drive: init.time === "virtual",
+      });
     }
+    case "start":
+      void startJob(req.job, req.location, req.command, req.stdin).then((result) => finished.push({ job: req.job, result }));
+      return true;
+    case "kill":
+      jobs.get(req.job)?.abort();
+      return true;
+    case "round":
+      return round(req.until);
     case "locate":
       return typeof specFor(req.location) !== "string";
     case "advance":
       await host.advance(req.ms);
-      return host.clock.now();
+      return clock.now();
     case "now":
-      return host.clock.now();
+      return clock.now();
     case "shell": {
       pump.start();
       const s = new ShellSession(host, {

@@ -3,11 +3,11 @@ import { readSysClassNet } from "@kemu/kernel";
 import { formatMacAddr } from "@kemu/wire";
 import { runCommand } from "../_testing.ts";
 import type { Host } from "../host.ts";
-import { bootNode } from "../node.ts";
+import { bootHost } from "../node.ts";
 import type { DockerRuntime } from "./runtime.ts";
 
 function node(): { host: Host; docker: DockerRuntime } {
-  const host = bootNode({ name: "node1", index: 1, seed: 7 });
+  const host = bootHost({ name: "node1", seed: 7, role: "node", nics: [{ ifname: "eth0", mac: 0x525400000001, cidr: "192.168.0.11/24" }], gateway: "192.168.0.1" });
   return { host, docker: host.service<DockerRuntime>("docker")! };
 }
 

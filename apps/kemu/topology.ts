@@ -1,0 +1,66 @@
+import type { HostRole, LinkInit } from "@kemu/node";
+import { createSegment, type SegmentLayout } from "@kemu/underlay";
+
+/** Where every host sits: documented in the README, stable across runs. */
+export const ADDRESSES = {
+  underlay: "192.168.0.0/24",
+  gateway: "192.168.0.1",
+  /** node N is 192.168.0.(10+N). */
+  nodeBase: 10,
+  external: "198.51.100.0/24",
+  gatewayExternal: "198.51.100.1",
+  outside: "198.51.100.10",
+} as const;
+
+/** One host of the cluster and how it is wired. */
+export interface HostPlan {
+  name: string;
+  index: number;
+  role: HostRole;
+  links: LinkInit[];
+  gateway?: string;
+}
+
+/** The hosts and segments of a cluster of `nodes` nodes. */
+export interface Topology {
+  hosts: HostPlan[];
+  segments: SegmentLayout[];
+}
+
+/**
+ * Lays out a cluster: node1…nodeN on the underlay segment 192.168.0.0/24
+ * (node N at .10+N, MAC 52:54:00:00:00:NN), a `gateway` router at .1 that
+ * also sits on an external segment 198.51.100.0/24, and the `outside` host
+ * at 198.51.100.10 beyond it.
+ */
+export function planTopology(nodes: number): Topology {
+  const underlay = createSegment("underlay", nodes + 1);
+  const external = createSegment("external", 2);
+  const hosts: HostPlan[] = [];
+  for (let i = 1; i <= nodes; i++) {
+    hosts.push({
+      name: `node${i}`,
+      index: i,
+      role: "node",
+      links: [{ ifname: "eth0", mac: 0x5254_0000_0000 + i, cidr: `192.168.0.${ADDRESSES.nodeBase + i}/24`, segment: underlay, member: i - 1 }],
+      gateway: ADDRESSES.gateway,
+    });
+  }
+  hosts.push({
+    name: "gateway",
+    index: nodes + 1,
+    role: "router",
+    links: [
+      { ifname: "eth0", mac: 0x5254_00ff_0001, cidr: `${ADDRESSES.gateway}/24`, segment: underlay, member: nodes },
+      { ifname: "eth1", mac: 0x5254_00ff_0101, cidr: `${ADDRESSES.gatewayExternal}/24`, segment: external, member: 0 },
+    ],
+  });
+  hosts.push({
+    name: "outside",
+    index: nodes + 2,
+    role: "outside",
+    links: [{ ifname: "eth0", mac: 0x5254_00ff_0102, cidr: `${ADDRESSES.outside}/24`, segment: external, member: 1 }],
+    gateway: ADDRESSES.gatewayExternal,
+  });
+  return { hosts, segments: [underlay, external] };
+}
