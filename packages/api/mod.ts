@@ -1,0 +1,13 @@
+/**
+ * Kubernetes API objects for kemu: their types, the resources served, the
+ * ApiClient contract (with Status errors), and their protobuf encoding.
+ *
+ * ```ts
+ * import { resourceForName, type ApiClient } from "@kemu/api";
+ * const pods = resourceForName("po");   // { kind: "Pod", plural: "pods", … }
+ * ```
+ * @module
+ */
+export * from "./client.ts";
+export * from "./resources.ts";
+export * from "./types.ts";
