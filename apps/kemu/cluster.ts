@@ -1,4 +1,4 @@
-import type { RoundReport, WireLocation } from "@kemu/node";
+import type { BusMessage, RoundReport, WireLocation } from "@kemu/node";
 import { HostClient } from "@kemu/node";
 import type { ClusterDriver, ClusterSpec, ExecResult, Location, ShellSession } from "./driver.ts";
 import { planTopology } from "./topology.ts";
@@ -13,6 +13,8 @@ export const STEP_LIMIT_MS = 10 * 60_000;
 export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
   const topo = planTopology(spec.nodes);
   const epochWall = performance.timeOrigin + performance.now();
+  const hostTable = topo.hosts.map((h) => ({ name: h.name, addrs: h.links.map((l) => l.cidr.split("/")[0]!) }));
+  const busLatencyMs = Math.min(...topo.segments.map((s) => s.latencyMs));
   const clients = topo.hosts.map(
     (h) =>
       new HostClient({
@@ -25,6 +27,8 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
         capture: spec.capture,
         links: h.links,
         gateway: h.gateway,
+        hosts: hostTable,
+        busLatencyMs,
         epochWall,
       }),
   );
@@ -42,6 +46,8 @@ class WorkerCluster implements ClusterDriver {
   readonly #nextAt = new Map<HostClient, number | undefined>();
   #pendingArrival: number | undefined;
   readonly #results = new Map<number, ExecResult>();
+  /** Lockstep: bus messages sent last round, by destination host. */
+  #inbox = new Map<string, BusMessage[]>();
 
   constructor(
     private readonly clients: readonly HostClient[],
@@ -49,6 +55,7 @@ class WorkerCluster implements ClusterDriver {
     private readonly lookahead: number,
   ) {
     this.hosts = clients.map((c) => c.name);
+    for (const c of clients) c.onBus = (msg) => this.clients.find((t) => t.name === msg.to)?.notify({ type: "bus", msg });
   }
 
   async exec(location: Location, command: string, options: { stdin?: string } = {}): Promise<ExecResult> {
@@ -108,8 +115,21 @@ class WorkerCluster implements ClusterDriver {
 
   /** Every host runs the events before `until`; frames sent meanwhile arrive in later rounds. */
   async #round(until: number): Promise<void> {
-    const reports = await Promise.all(this.clients.map((c) => c.request<RoundReport>({ type: "round", until })));
+    const inbox = this.#inbox;
+    this.#inbox = new Map();
+    const reports = await Promise.all(
+      this.clients.map((c) => c.request<RoundReport>({ type: "round", until, inbox: inbox.get(c.name) ?? [] })),
+    );
     this.#pendingArrival = undefined;
+    // Collected in host order, then stably sorted by send time: the same every run.
+    const sent = reports.flatMap((r) => r.outbox).sort((a, b) => a.sentAt - b.sentAt);
+    for (const msg of sent) {
+      const list = this.#inbox.get(msg.to) ?? [];
+      list.push(msg);
+      this.#inbox.set(msg.to, list);
+      const arrival = msg.sentAt + this.lookahead;
+      if (this.#pendingArrival === undefined || arrival < this.#pendingArrival) this.#pendingArrival = arrival;
+    }
     reports.forEach((r, i) => {
       this.#nextAt.set(this.clients[i]!, r.nextAt ?? undefined);
       if (r.minSent !== undefined && r.minSent !== null) {

@@ -12,6 +12,8 @@ export class HostClient {
   readonly #sessions = new Map<number, { output(chunk: string, stream: "stdout" | "stderr"): void; exited(code: number): void }>();
   #nextId = 1;
   #dead: Error | undefined;
+  /** Real time: where bus messages from this host go (the cluster relays them). */
+  onBus: ((msg: import("./bus.ts").BusMessage) => void) | undefined;
 
   constructor(readonly init: WorkerInit) {
     this.#worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: init });
@@ -35,7 +37,7 @@ export class HostClient {
   }
 
   /** Sends a message that has no answer (stdin for a session). */
-  notify(msg: Extract<Request, { type: "stdin" | "stdin-end" }>): void {
+  notify(msg: Extract<Request, { type: "stdin" | "stdin-end" | "bus" }>): void {
     if (!this.#dead) this.#worker.postMessage(pack(msg));
   }
 
@@ -62,6 +64,8 @@ export class HostClient {
       else p.reject(new Error(msg.error));
     } else if (msg.type === "output") {
       this.#sessions.get(msg.session)?.output(msg.chunk, msg.stream);
+    } else if (msg.type === "bus") {
+      this.onBus?.(msg.msg);
     } else if (msg.type === "exited") {
       this.#sessions.get(msg.session)?.exited(msg.code);
       this.#sessions.delete(msg.session);

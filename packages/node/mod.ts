@@ -17,3 +17,5 @@ export * from "./client.ts";
 export * from "./node.ts";
 export * from "./protocol.ts";
 export * from "./docker/runtime.ts";
+export * from "./bus.ts";
+export * from "./remote_exec.ts";

@@ -12,6 +12,8 @@ export interface Input {
   readLine(): Promise<string | undefined>;
   /** Everything until end of input. */
   readAll(): Promise<string>;
+  /** Puts a line back to be read again (a reader that took it too late hands it back). */
+  unread?(line: string): void;
 }
 
 /** Whose tools a userland imitates: busybox (in containers) or the GNU/iputils/iproute2 ones (on hosts). */
@@ -139,6 +141,11 @@ export class Pipe implements Output, Input {
 
   close(): void {
     this.#closed = true;
+    this.#wake();
+  }
+
+  unread(line: string): void {
+    this.#buffer = `${line}\n${this.#buffer}`;
     this.#wake();
   }
 

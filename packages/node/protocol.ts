@@ -1,3 +1,5 @@
+import type { BusMessage } from "./bus.ts";
+
 /**
  * Messages between the main thread and a host's worker, encoded with
  * msgpackr. Requests carry an id; the worker answers each with a reply.
@@ -17,7 +19,9 @@ export type Request =
   /** Lockstep time: start a command without waiting; its result comes in a round's report. */
   | { type: "start"; id: number; job: number; location: WireLocation; command: string; stdin?: string }
   /** Lockstep time: take arrived frames, run every event before `until`, then stand at `until`. */
-  | { type: "round"; id: number; until: number }
+  | { type: "round"; id: number; until: number; inbox: BusMessage[] }
+  /** Real time: a bus message relayed at once. */
+  | { type: "bus"; msg: BusMessage }
   | { type: "kill"; id: number; job: number }
   | { type: "shell"; id: number; session: number; interactive: boolean }
   | { type: "stdin"; session: number; line: string }
@@ -31,7 +35,9 @@ export type Reply =
   | { type: "reply"; id: number; ok: true; value: unknown }
   | { type: "reply"; id: number; ok: false; error: string }
   | { type: "output"; session: number; chunk: string; stream: "stdout" | "stderr" }
-  | { type: "exited"; session: number; code: number };
+  | { type: "exited"; session: number; code: number }
+  /** Real time: a bus message for the main thread to relay. */
+  | { type: "bus"; msg: BusMessage };
 
 /** What a host reports after a lockstep round. */
 export interface RoundReport {
@@ -39,6 +45,8 @@ export interface RoundReport {
   nextAt: number | undefined;
   /** The earliest send time of the frames it put on the underlay this round. */
   minSent: number | undefined;
+  /** Bus messages sent this round, to be delivered in the next. */
+  outbox: BusMessage[];
   /** Commands that finished this round. */
   finished: Array<{ job: number; result: { exit: number; stdout: string; stderr: string } }>;
 }
@@ -67,6 +75,10 @@ export interface WorkerInit {
   links: LinkInit[];
   /** Default gateway, if any. */
   gateway?: string | undefined;
+  /** Every host of the cluster with its addresses (for ssh and the bus). */
+  hosts: Array<{ name: string; addrs: string[] }>;
+  /** Latency of bus messages, ms. */
+  busLatencyMs: number;
   /** Wall-clock instant (ms since the Unix epoch) that is emulated time 0 in real-time mode. */
   epochWall: number;
 }

@@ -12,6 +12,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { Ether, NetNs } from "@kemu/kernel";
 import { SegmentPort } from "@kemu/underlay";
 import { pack, unpack } from "msgpackr";
+import { Bus, type BusMessage } from "./bus.ts";
 import { CaptureSet } from "./capture.ts";
 import type { DockerRuntime } from "./docker/runtime.ts";
 import { drainMicrotasks, type ExecResult, type Host, type ProcessSpec } from "./host.ts";
@@ -19,7 +20,9 @@ import { bootHost } from "./node.ts";
 import type { Input, Output } from "./process.ts";
 import type { Reply, Request, RoundReport, WireLocation, WorkerInit } from "./protocol.ts";
 import { RealTimePump } from "./realtime.ts";
+import { RemoteExecClient, serveRemoteExec } from "./remote_exec.ts";
 import { ShellSession } from "./session.ts";
+import { ssh } from "./userland/ssh.ts";
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -31,6 +34,30 @@ const host: Host = bootHost({
   gateway: init.gateway,
 });
 const clock = host.clock;
+
+/** Host-to-host messages: posted at once on real time, batched per round on lockstep time. */
+let outbox: BusMessage[] = [];
+const bus = new Bus(
+  host.name,
+  clock,
+  (msg) => {
+    if (init.time === "real") send({ type: "bus", msg });
+    else outbox.push(msg);
+  },
+  init.busLatencyMs,
+);
+serveRemoteExec(host, bus, (target, io) => {
+  if (target === undefined || target === null) {
+    const spec = host.rootSpec(io);
+    spec.env.set("PWD", "/root");
+    return spec;
+  }
+  const t = target as { container?: string };
+  const resolved = specFor({ kind: "container", name: t.container ?? "" });
+  return typeof resolved === "string" ? resolved : resolved(io);
+});
+host.provide("ssh", { client: new RemoteExecClient(bus), hosts: new Map(init.hosts.map((h) => [h.name, h.addrs])) });
+host.commands.set("ssh", ssh);
 const capture = init.capture ? new CaptureSet() : undefined;
 if (capture) host.kernel.capture = capture.tap;
 
@@ -122,8 +149,9 @@ function startJob(job: number, location: WireLocation, command: string, stdin: s
 }
 
 /** One lockstep round: frames in, events before `until`, stand at `until`. */
-async function round(until: number): Promise<RoundReport> {
+async function round(until: number, inbox: BusMessage[]): Promise<RoundReport> {
   minSent = undefined;
+  for (const msg of inbox) bus.deliver(msg);
   ingest();
   for (;;) {
     await drainMicrotasks();
@@ -133,8 +161,9 @@ async function round(until: number): Promise<RoundReport> {
   }
   clock.skipTo(until);
   await drainMicrotasks();
-  const report: RoundReport = { nextAt: clock.nextAt(), minSent, finished };
+  const report: RoundReport = { nextAt: clock.nextAt(), minSent, outbox, finished };
   finished = [];
+  outbox = [];
   return report;
 }
 
@@ -156,7 +185,10 @@ async function handle(req: Request): Promise<unknown> {
       jobs.get(req.job)?.abort();
       return true;
     case "round":
-      return round(req.until);
+      return round(req.until, req.inbox);
+    case "bus":
+      bus.deliver(req.msg);
+      return undefined;
     case "locate":
       return typeof specFor(req.location) !== "string";
     case "advance":
