@@ -150,7 +150,6 @@ function startJob(job: number, location: WireLocation, command: string, stdin: s
 
 /** One lockstep round: frames in, events before `until`, stand at `until`. */
 async function round(until: number, inbox: BusMessage[]): Promise<RoundReport> {
-  minSent = undefined;
   for (const msg of inbox) bus.deliver(msg);
   ingest();
   for (;;) {
@@ -164,6 +163,8 @@ async function round(until: number, inbox: BusMessage[]): Promise<RoundReport> {
   const report: RoundReport = { nextAt: clock.nextAt(), minSent, outbox, finished };
   finished = [];
   outbox = [];
+  // Frames sent from here on (say, by a command started between rounds) belong to the next report.
+  minSent = undefined;
   return report;
 }
 

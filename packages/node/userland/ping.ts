@@ -203,6 +203,8 @@ const ping: Command = async (ctx) => {
   const firstSeq = bb ? 0 : 1;
 
   const deadline = o.deadlineMs !== undefined ? start + o.deadlineMs : undefined;
+  /** Aborted when every request sent has its answer: the linger ends. */
+  const answered = new AbortController();
   const onAbort = () => {
     stop = true;
     sock.mailbox.close();
@@ -231,13 +233,12 @@ const ping: Command = async (ctx) => {
       if (o.count !== undefined && i === o.count - 1) break;
       if (!(await sleep(ctx, o.intervalMs))) break;
     }
-    // After the last request, linger for the answers: -W (busybox) or 10 s / 2×max RTT (iputils).
-    if (!stop) {
+    // After the last request, linger for the answers: -W (busybox) or 10 s / 2×max RTT (iputils),
+    // ending as soon as every request is answered.
+    if (!stop && received + errors < transmitted) {
       const linger = bb ? o.waitMs : rtts.length > 0 ? Math.max(2 * Math.max(...rtts), o.intervalMs) : o.waitMs;
       const until = deadline !== undefined ? Math.min(deadline, ctx.clock.now() + linger) : ctx.clock.now() + linger;
-      while (!stop && received + errors < transmitted && ctx.clock.now() < until) {
-        if (!(await sleep(ctx, Math.min(100, until - ctx.clock.now())))) break;
-      }
+      await sleep({ clock: ctx.clock, signal: AbortSignal.any([ctx.signal, answered.signal]) }, until - ctx.clock.now());
     }
     stop = true;
     sock.mailbox.close();
@@ -270,6 +271,7 @@ const ping: Command = async (ctx) => {
       }
       if (o.count !== undefined && received + errors >= o.count && transmitted >= o.count) {
         stop = true;
+        answered.abort();
         sock.mailbox.close();
       }
     } else if (icmp.kind === "dest-unreachable" || icmp.kind === "time-exceeded") {
@@ -290,6 +292,7 @@ const ping: Command = async (ctx) => {
       if (!o.quiet) ctx.stdout.write(`From ${formatIpv4Addr(d.src)} icmp_seq=${q.seq} ${text}\n`);
       if (o.count !== undefined && received + errors >= o.count && transmitted >= o.count) {
         stop = true;
+        answered.abort();
         sock.mailbox.close();
       }
     }
