@@ -10,7 +10,7 @@ import { didYouMean } from "./suggest.ts";
 export const MAX_NODES = 200;
 
 /** Hosts that exist in every cluster besides its nodes. */
-export const EXTRA_HOSTS: readonly string[] = ["control", "outside"];
+export const EXTRA_HOSTS: readonly string[] = ["control", "gateway", "outside"];
 
 /** A parsed location, or why the text is not one. */
 export type LocationParse = { readonly location: Location } | { readonly error: string };
@@ -21,7 +21,7 @@ const CONTAINER_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 // A Kubernetes name: lower-case alphanumerics, '-' and '.', alphanumeric at both ends.
 const K8S_NAME_RE = /^[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?$/;
 
-/** The host names of a cluster of `nodes` nodes: `node1`…`nodeN`, `control`, `outside`. */
+/** The host names of a cluster of `nodes` nodes: `node1`…`nodeN`, `control`, `gateway`, `outside`. */
 export function hostNames(nodes: number): string[] {
   return [...Array.from({ length: nodes }, (_, i) => `node${i + 1}`), ...EXTRA_HOSTS];
 }

@@ -1,11 +1,12 @@
 import test from "ava";
 import { hostNames, parseHost, parseTarget } from "./location.ts";
 
-test("on: accepts node1..nodeN, control and outside", (t) => {
+test("on: accepts node1..nodeN, control, gateway and outside", (t) => {
   t.deepEqual(parseHost("node2", 2), { location: { kind: "host", host: "node2" } });
   t.deepEqual(parseHost("control", 1), { location: { kind: "host", host: "control" } });
   t.deepEqual(parseHost("outside", 1), { location: { kind: "host", host: "outside" } });
-  t.deepEqual(hostNames(2), ["node1", "node2", "control", "outside"]);
+  t.deepEqual(parseHost("gateway", 1), { location: { kind: "host", host: "gateway" } });
+  t.deepEqual(hostNames(2), ["node1", "node2", "control", "gateway", "outside"]);
 });
 
 test("on: refuses a node beyond the cluster and says how to get it", (t) => {

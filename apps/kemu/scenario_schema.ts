@@ -30,8 +30,8 @@ const runStep = {
     ...commonStep,
     on: {
       type: "string",
-      pattern: "^(node[1-9][0-9]*|control|outside)$",
-      description: "A host's root namespace: node1…nodeN, control (where kubectl runs), or outside (a host beyond the cluster).",
+      pattern: "^(node[1-9][0-9]*|control|gateway|outside)$",
+      description: "A host's root namespace: node1…nodeN, control (where kubectl runs), gateway (the underlay router), or outside (a host beyond the cluster, behind the gateway).",
     },
     in: {
       type: "string",

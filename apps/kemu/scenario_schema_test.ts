@@ -25,7 +25,7 @@ test("the schema's location and duration patterns agree with the validator on sa
   const on = new RegExp(run.on.pattern);
   const inside = new RegExp(run.in.pattern);
   const sleep = new RegExp(SCENARIO_SCHEMA.properties.steps.items.oneOf[1].properties.sleep.oneOf[0].pattern);
-  for (const host of ["node1", "node12", "control", "outside"]) t.true(on.test(host), host);
+  for (const host of ["node1", "node12", "control", "gateway", "outside"]) t.true(on.test(host), host);
   for (const host of ["node0", "nod1", "node01"]) t.false(on.test(host), host);
   for (const target of ["busybox-1", "web:nginx", "kube-system/coredns", "prod/web:nginx"]) t.true(inside.test(target), target);
   for (const target of ["a/b/c", "web:", "has space"]) t.false(inside.test(target), target);
