@@ -15,8 +15,12 @@ export class HostClient {
   /** Real time: where bus messages from this host go (the cluster relays them). */
   onBus: ((msg: import("./bus.ts").BusMessage) => void) | undefined;
 
-  constructor(readonly init: WorkerInit) {
-    this.#worker = new Worker(new URL("./worker.js", import.meta.url), { workerData: init });
+  /** Starts a host worker; `entry` is the worker script (a node's by default). */
+  constructor(
+    readonly init: WorkerInit,
+    entry: URL = new URL("./worker.js", import.meta.url),
+  ) {
+    this.#worker = new Worker(entry, { workerData: init });
     this.#worker.on("message", (data: Uint8Array) => this.#onMessage(unpack(data) as Reply));
     this.#worker.on("error", (err) => this.#fail(err));
     this.#worker.on("exit", (code) => this.#fail(new Error(`host ${init.name} stopped (exit ${code})`)));

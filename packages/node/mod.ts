@@ -19,3 +19,4 @@ export * from "./protocol.ts";
 export * from "./docker/runtime.ts";
 export * from "./bus.ts";
 export * from "./remote_exec.ts";
+export * from "./host_worker.ts";

@@ -62,7 +62,7 @@ export interface LinkInit {
 }
 
 /** What kind of host a worker boots. */
-export type HostRole = "node" | "router" | "outside";
+export type HostRole = "node" | "router" | "outside" | "control";
 
 /** How a host worker is started (workerData). */
 export interface WorkerInit {

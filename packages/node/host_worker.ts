@@ -1,0 +1,247 @@
+/**
+ * What runs in a host's worker thread: boots the host, plugs its NICs into
+ * the underlay's shared-memory rings, and answers the main thread's
+ * msgpackr-encoded requests (protocol.ts). `worker.ts` is the entry of a
+ * node's worker; other apps (the control plane) call `runHostWorker` with
+ * their own additions.
+ *
+ * Time: with `time: "real"` a pump follows the wall clock and arriving frames
+ * are taken as the ring's doorbell rings. With `time: "virtual"` the main
+ * thread runs lockstep rounds: each round the host takes the frames that
+ * arrived, runs every event before the round's end, and reports.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { Ether, NetNs } from "@kemu/kernel";
+import { SegmentPort } from "@kemu/underlay";
+import { pack, unpack } from "msgpackr";
+import { Bus, type BusMessage } from "./bus.ts";
+import { CaptureSet } from "./capture.ts";
+import type { DockerRuntime } from "./docker/runtime.ts";
+import { drainMicrotasks, type ExecResult, type Host, type ProcessSpec } from "./host.ts";
+import { bootHost } from "./node.ts";
+import type { Input, Output } from "./process.ts";
+import type { Reply, Request, RoundReport, WireLocation, WorkerInit } from "./protocol.ts";
+import { RealTimePump } from "./realtime.ts";
+import { RemoteExecClient, serveRemoteExec } from "./remote_exec.ts";
+import { ShellSession } from "./session.ts";
+import { ssh } from "./userland/ssh.ts";
+
+/** What an app adds to a host once it has booted (services, commands, bus handlers). */
+export type HostExtension = (host: Host, bus: Bus) => void;
+
+/** Runs this worker thread as the host `workerData` describes, extended by `extend`. */
+export function runHostWorker(extend?: HostExtension): void {
+  const init = workerData as WorkerInit;
+  const port = parentPort!;
+  const host: Host = bootHost({
+    name: init.name,
+    seed: init.seed,
+    role: init.role,
+    nics: init.links.map((l) => ({ ifname: l.ifname, mac: l.mac, cidr: l.cidr })),
+    gateway: init.gateway,
+  });
+  const clock = host.clock;
+
+  /** Host-to-host messages: posted at once on real time, batched per round on lockstep time. */
+  let outbox: BusMessage[] = [];
+  const bus = new Bus(
+    host.name,
+    clock,
+    (msg) => {
+      if (init.time === "real") send({ type: "bus", msg });
+      else outbox.push(msg);
+    },
+    init.busLatencyMs,
+  );
+  serveRemoteExec(host, bus, (target, io) => {
+    if (target === undefined || target === null) {
+      const spec = host.rootSpec(io);
+      spec.env.set("PWD", "/root");
+      return spec;
+    }
+    const t = target as { container?: string };
+    const resolved = specFor({ kind: "container", name: t.container ?? "" });
+    return typeof resolved === "string" ? resolved : resolved(io);
+  });
+  host.provide("ssh", { client: new RemoteExecClient(bus), hosts: new Map(init.hosts.map((h) => [h.name, h.addrs])) });
+  host.commands.set("ssh", ssh);
+  extend?.(host, bus);
+  const capture = init.capture ? new CaptureSet() : undefined;
+  if (capture) host.kernel.capture = capture.tap;
+
+  /** The NICs and their segment ports. */
+  const links = init.links.map((l) => {
+    const dev = host.kernel.root.deviceByName(l.ifname) as Ether;
+    const segPort = new SegmentPort(l.segment, l.member);
+    return { dev, segPort };
+  });
+  let minSent: number | undefined;
+  for (const { dev, segPort } of links) {
+    dev.wire = (frame) => {
+      const now = clock.now();
+      if (minSent === undefined || now < minSent) minSent = now;
+      segPort.send(frame, now);
+    };
+  }
+
+  /** Takes every frame waiting on the rings and schedules its arrival on the NIC. */
+  function ingest(): void {
+    for (const { dev, segPort } of links) {
+      for (const a of segPort.drain()) {
+        clock.setTimer(a.arriveAt - clock.now(), () => dev.receive(a.frame));
+      }
+    }
+  }
+
+  const pump = new RealTimePump(clock, init.epochWall);
+  if (init.time === "real") {
+    pump.start();
+    for (const { segPort } of links) {
+      void (async () => {
+        for (;;) {
+          await segPort.inbound.wait(1000);
+          ingest();
+        }
+      })();
+    }
+  }
+
+  const sessions = new Map<number, ShellSession>();
+  const jobs = new Map<number, AbortController>();
+  let finished: RoundReport["finished"] = [];
+
+  function send(msg: Reply): void {
+    port.postMessage(pack(msg));
+  }
+
+  function docker(): DockerRuntime | undefined {
+    return host.service<DockerRuntime>("docker");
+  }
+
+  /** A human name for a namespace, for pcap file names. */
+  function nsName(ns: NetNs): string {
+    if (ns === host.kernel.root) return "root";
+    for (const [name, n] of host.namedNetns) if (n === ns) return name;
+    return docker()?.netnsNames.get(ns) ?? `netns${ns.inode}`;
+  }
+
+  /** How to start a process at `location`, or an error in the tools' words. */
+  function specFor(location: WireLocation): ((io: { stdin: Input; stdout: Output; stderr: Output }) => ProcessSpec) | string {
+    switch (location.kind) {
+      case "host":
+        return location.host === host.name ? (io) => host.rootSpec(io) : `no host ${location.host} here`;
+      case "container": {
+        const d = docker();
+        const c = d?.find(location.name);
+        if (!d || !c) return `Error response from daemon: No such container: ${location.name}`;
+        if (c.state !== "running") return `Error response from daemon: container ${c.id} is not running`;
+        return (io) => d.execSpec(c, io);
+      }
+      case "pod":
+        return `Error from server (NotFound): pods "${location.pod}" not found`;
+    }
+  }
+
+  function startJob(job: number, location: WireLocation, command: string, stdin: string | undefined): Promise<ExecResult> {
+    const spec = specFor(location);
+    if (typeof spec === "string") return Promise.resolve({ exit: 1, stdout: "", stderr: `${spec}\n` });
+    const controller = new AbortController();
+    jobs.set(job, controller);
+    return host
+      .exec(command, {
+        ...(stdin !== undefined ? { stdin } : {}),
+        spec: (io) => ({ ...spec(io), parentSignal: controller.signal }),
+        drive: false,
+      })
+      .finally(() => jobs.delete(job));
+  }
+
+  /** One lockstep round: frames in, events before `until`, stand at `until`. */
+  async function round(until: number, inbox: BusMessage[]): Promise<RoundReport> {
+    for (const msg of inbox) bus.deliver(msg);
+    ingest();
+    for (;;) {
+      await drainMicrotasks();
+      const next = clock.nextAt();
+      if (next === undefined || next >= until) break;
+      clock.runUntil(next);
+    }
+    clock.skipTo(until);
+    await drainMicrotasks();
+    const report: RoundReport = { nextAt: clock.nextAt(), minSent, outbox, finished };
+    finished = [];
+    outbox = [];
+    // Frames sent from here on (say, by a command started between rounds) belong to the next report.
+    minSent = undefined;
+    return report;
+  }
+
+  async function handle(req: Request): Promise<unknown> {
+    switch (req.type) {
+      case "exec": {
+        const spec = specFor(req.location);
+        if (typeof spec === "string") return { exit: 1, stdout: "", stderr: `${spec}\n` };
+        return host.exec(req.command, {
+          ...(req.stdin !== undefined ? { stdin: req.stdin } : {}),
+          spec,
+          drive: init.time === "virtual",
+        });
+      }
+      case "start":
+        void startJob(req.job, req.location, req.command, req.stdin).then((result) => finished.push({ job: req.job, result }));
+        return true;
+      case "kill":
+        jobs.get(req.job)?.abort();
+        return true;
+      case "round":
+        return round(req.until, req.inbox);
+      case "bus":
+        bus.deliver(req.msg);
+        return undefined;
+      case "locate":
+        return typeof specFor(req.location) !== "string";
+      case "advance":
+        await host.advance(req.ms);
+        return clock.now();
+      case "now":
+        return clock.now();
+      case "shell": {
+        pump.start();
+        const s = new ShellSession(host, {
+          interactive: req.interactive,
+          output: (chunk, stream) => send({ type: "output", session: req.session, chunk, stream }),
+        });
+        sessions.set(req.session, s);
+        void s.exited.then((code) => {
+          sessions.delete(req.session);
+          send({ type: "exited", session: req.session, code });
+        });
+        return true;
+      }
+      case "stdin":
+        sessions.get(req.session)?.writeLine(req.line);
+        return undefined;
+      case "stdin-end":
+        sessions.get(req.session)?.end();
+        return undefined;
+      case "pcaps":
+        return capture ? capture.write(req.dir, host.name, nsName) : [];
+      case "stop":
+        pump.stop();
+        for (const p of host.processes.values()) p.controller.abort();
+        return true;
+    }
+  }
+
+  port.on("message", (data: Uint8Array) => {
+    const req = unpack(data) as Request;
+    if (!("id" in req)) {
+      void handle(req);
+      return;
+    }
+    handle(req).then(
+      (value) => send({ type: "reply", id: req.id, ok: true, value }),
+      (err: unknown) => send({ type: "reply", id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+}
