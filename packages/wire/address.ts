@@ -38,6 +38,14 @@ export function prefixMask(len: number): number {
   return len === 0 ? 0 : (0xffff_ffff << (32 - len)) >>> 0;
 }
 
+/**
+ * The directed broadcast address of `addr/len` (undefined for /31 and /32),
+ * as netlink libraries fill in IFA_BROADCAST when adding an address.
+ */
+export function broadcastOf(addr: Ipv4Addr, len: number): Ipv4Addr | undefined {
+  return len >= 31 ? undefined : (addr | (~prefixMask(len) >>> 0)) >>> 0;
+}
+
 /** An IPv4 prefix such as 10.244.0.0/16, the address already masked. */
 export interface Ipv4Cidr {
   readonly addr: Ipv4Addr;

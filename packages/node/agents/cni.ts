@@ -1,5 +1,5 @@
 import type { Bridge, NetNs } from "@kemu/kernel";
-import { formatIpv4Addr, type Ipv4Addr, parseCidr, prefixMask } from "@kemu/wire";
+import { broadcastOf, formatIpv4Addr, type Ipv4Addr, parseCidr, prefixMask } from "@kemu/wire";
 import type { Host } from "../host.ts";
 import { VfsError } from "../vfs.ts";
 
@@ -177,7 +177,7 @@ export class BridgeCni {
     }
     const isGateway = conf.isGateway || conf.isDefaultGateway;
     if (isGateway && !br.addrs.some((a) => a.addr === gateway)) {
-      root.addAddress(br, { addr: gateway, prefixLen: subnet.len });
+      root.addAddress(br, { addr: gateway, prefixLen: subnet.len, broadcast: broadcastOf(gateway, subnet.len) });
       root.sysctl.set("net.ipv4.ip_forward", "1");
     }
     const ipam = new HostLocalIpam(this.host, conf.name);
@@ -189,7 +189,7 @@ export class BridgeCni {
     br.addPort(hostEnd);
     if (conf.hairpinMode) br.ports.get(hostEnd)!.hairpin = true;
     root.setUp(hostEnd, true);
-    netns.addAddress(podEnd, { addr: ip, prefixLen: subnet.len });
+    netns.addAddress(podEnd, { addr: ip, prefixLen: subnet.len, broadcast: broadcastOf(ip, subnet.len) });
     netns.setUp(podEnd, true);
     if (conf.isDefaultGateway) netns.addRoute({ dst: 0, dstLen: 0, gateway, dev: podEnd });
     for (const r of conf.ipam.routes ?? []) {

@@ -17,8 +17,9 @@ export function humanDuration(ms: number): string {
 }
 
 /**
- * Lays out rows as Go's tabwriter does for the docker CLI: each column as
- * wide as its widest cell plus 3 spaces of padding, the last one unpadded.
+ * Lays out rows as the docker CLI's tabwriter does (minwidth 10, padding 3):
+ * each column as wide as its widest cell plus 3 spaces, at least 10, the
+ * last one unpadded.
  */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = [];
@@ -26,7 +27,7 @@ export function table(rows: readonly (readonly string[])[]): string {
   return rows
     .map((row) =>
       row
-        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]! + 3)))
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(Math.max(10, widths[i]! + 3))))
         .join("")
         .trimEnd(),
     )

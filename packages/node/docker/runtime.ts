@@ -1,5 +1,5 @@
 import type { Bridge, NetNs } from "@kemu/kernel";
-import { formatIpv4Addr, type Ipv4Addr, type MacAddr, parseIpv4Addr, readMac } from "@kemu/wire";
+import { broadcastOf, formatIpv4Addr, type Ipv4Addr, type MacAddr, parseIpv4Addr, readMac } from "@kemu/wire";
 import type { Host, ProcessSpec } from "../host.ts";
 import { EMPTY_INPUT, type CommandTable, type Input, type Output } from "../process.ts";
 import { Vfs } from "../vfs.ts";
@@ -113,7 +113,7 @@ export class DockerRuntime {
     const rnd = host.rng.bytes(4);
     const mac = readMac(Uint8Array.from([0x02, 0x42, ...rnd]), 0);
     this.bridge = kernel.createBridge(root, "docker0", { mac });
-    root.addAddress(this.bridge, { addr: DOCKER0.gateway, prefixLen: DOCKER0.prefixLen });
+    root.addAddress(this.bridge, { addr: DOCKER0.gateway, prefixLen: DOCKER0.prefixLen, broadcast: broadcastOf(DOCKER0.gateway, DOCKER0.prefixLen) });
     root.setUp(this.bridge, true);
     root.sysctl.set("net.ipv4.ip_forward", "1");
     root.sysctl.loadBrNetfilter();
@@ -325,7 +325,7 @@ export class DockerRuntime {
     root.setUp(hostEnd, true);
     root.moveDevice(contEnd, ns);
     ns.renameDevice(contEnd, "eth0");
-    ns.addAddress(contEnd, { addr: ip, prefixLen: DOCKER0.prefixLen });
+    ns.addAddress(contEnd, { addr: ip, prefixLen: DOCKER0.prefixLen, broadcast: broadcastOf(ip, DOCKER0.prefixLen) });
     ns.setUp(contEnd, true);
     ns.addRoute({ dst: 0, dstLen: 0, gateway: DOCKER0.gateway, dev: contEnd });
     c.endpoint = {
