@@ -4,7 +4,7 @@ import type { IfAddr, NetDevice } from "./device.ts";
 import { KernelError } from "./errno.ts";
 import { inSubnet, Ipv4Stack } from "./ipv4.ts";
 import type { Kernel } from "./kernel.ts";
-import { Loopback } from "./links.ts";
+import { Loopback, Veth } from "./links.ts";
 import { RT_TABLE_LOCAL, RT_TABLE_MAIN, type Route } from "./route.ts";
 import { Sysctl } from "./sysctl.ts";
 
@@ -41,6 +41,8 @@ export class NetNs {
   readonly sysctl: Sysctl;
   readonly lo: Loopback;
   readonly #devices = new Map<number, NetDevice>();
+  /** The ids this namespace knows other namespaces by (the kernel's netns_ids). */
+  readonly #nsids = new Map<NetNs, number>();
   #lastIfindex = 0;
 
   constructor(
@@ -82,6 +84,44 @@ export class NetNs {
     dev.ifindex = index;
     dev.netns = this;
     this.#devices.set(index, dev);
+    // A veth whose peer lives elsewhere makes each side assign the other an
+    // id, as the RTM_NEWLINK notifications do (rtnl_fill_link_netnsid).
+    if (dev instanceof Veth && dev.peer?.netns !== undefined && dev.peer.netns !== this) {
+      this.nsidOf(dev.peer.netns);
+      dev.peer.netns.nsidOf(this);
+    }
+  }
+
+  /**
+   * The id this namespace knows `other` by (`link-netnsid N`, `ip netns list`
+   * `(id: N)`): assigned on first use, lowest free id first, as
+   * peernet2id_alloc does.
+   */
+  nsidOf(other: NetNs): number {
+    const known = this.#nsids.get(other);
+    if (known !== undefined) return known;
+    const used = new Set(this.#nsids.values());
+    let id = 0;
+    while (used.has(id)) id++;
+    this.#nsids.set(other, id);
+    return id;
+  }
+
+  /** The id of `other` if one was assigned (peernet2id), without assigning one. */
+  peerNsid(other: NetNs): number | undefined {
+    return this.#nsids.get(other);
+  }
+
+  /** `ip netns set NAME ID`: fixes the id of `other`; false when it has one or `id` is taken. */
+  setNsid(other: NetNs, id: number): boolean {
+    if (this.#nsids.has(other) || [...this.#nsids.values()].includes(id)) return false;
+    this.#nsids.set(other, id);
+    return true;
+  }
+
+  /** Forgets the id of a namespace that was destroyed, so the id can be reused. */
+  forgetNsid(other: NetNs): void {
+    this.#nsids.delete(other);
   }
 
   /** Removes a device and everything that hung on it (addresses, routes, neighbours). */
