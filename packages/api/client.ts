@@ -7,7 +7,7 @@ export interface Status {
   metadata: Record<string, never>;
   status: "Failure" | "Success";
   message: string;
-  reason: "NotFound" | "AlreadyExists" | "Conflict" | "Invalid" | "BadRequest" | "Forbidden" | "Gone" | "MethodNotAllowed" | "RequestEntityTooLarge" | "Unauthorized" | "InternalError" | "";
+  reason: "NotFound" | "AlreadyExists" | "Conflict" | "Invalid" | "BadRequest" | "Forbidden" | "Gone" | "Expired" | "MethodNotAllowed" | "RequestEntityTooLarge" | "Unauthorized" | "InternalError" | "";
   details?: { name?: string; group?: string; kind?: string; causes?: Array<{ reason: string; message: string; field?: string }> };
   code: number;
 }
@@ -52,6 +52,15 @@ export interface WriteOptions {
   fieldManager?: string;
 }
 
+/** Options of DELETE. */
+export interface DeleteOptions {
+  /** What happens to dependents (ownerReferences): deleted after (Background, the default), before (Foreground), or kept (Orphan). */
+  propagationPolicy?: "Foreground" | "Background" | "Orphan";
+  /** Seconds a pod gets to stop (its terminationGracePeriodSeconds when absent; 0 deletes at once). */
+  gracePeriodSeconds?: number;
+  dryRun?: boolean;
+}
+
 /** Patch types. */
 export type PatchType = "merge" | "json" | "strategic" | "apply";
 
@@ -68,7 +77,7 @@ export interface ApiClient {
   /** Replaces only `.status` (the status subresource). */
   updateStatus<T extends KubeObject = KubeObject>(resource: string, namespace: string, obj: KubeObject): Promise<T>;
   patch<T extends KubeObject = KubeObject>(ref: ObjectRef, type: PatchType, patch: unknown, options?: WriteOptions): Promise<T>;
-  delete<T extends KubeObject = KubeObject>(ref: ObjectRef, options?: { propagationPolicy?: "Foreground" | "Background" | "Orphan"; gracePeriodSeconds?: number }): Promise<T>;
+  delete<T extends KubeObject = KubeObject>(ref: ObjectRef, options?: DeleteOptions): Promise<T>;
   /** Streams events until the returned function is called. */
   watch<T extends KubeObject = KubeObject>(resource: string, namespace: string, options: ListOptions, onEvent: (event: WatchEvent<T>) => void): () => void;
 }

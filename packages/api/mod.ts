@@ -1,6 +1,7 @@
 /**
  * Kubernetes API objects for kemu: their types, the resources served, the
- * ApiClient contract (with Status errors), and their protobuf encoding.
+ * ApiClient contract (with Status errors), and their protobuf encoding
+ * (`proto/k8s.proto`) with an ApiClient over it for other threads.
  *
  * ```ts
  * import { resourceForName, type ApiClient } from "@kemu/api";
@@ -11,3 +12,5 @@
 export * from "./client.ts";
 export * from "./resources.ts";
 export * from "./types.ts";
+export * from "./codec.ts";
+export * from "./remote.ts";

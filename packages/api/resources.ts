@@ -18,6 +18,7 @@ export const RESOURCES: readonly ResourceInfo[] = [
   { kind: "Service", plural: "services", singular: "service", shortNames: ["svc"], group: "", version: "v1", namespaced: true },
   { kind: "Endpoints", plural: "endpoints", singular: "endpoints", shortNames: ["ep"], group: "", version: "v1", namespaced: true },
   { kind: "ConfigMap", plural: "configmaps", singular: "configmap", shortNames: ["cm"], group: "", version: "v1", namespaced: true },
+  { kind: "Event", plural: "events", singular: "event", shortNames: ["ev"], group: "", version: "v1", namespaced: true },
   { kind: "EndpointSlice", plural: "endpointslices", singular: "endpointslice", shortNames: [], group: "discovery.k8s.io", version: "v1", namespaced: true },
   { kind: "Deployment", plural: "deployments", singular: "deployment", shortNames: ["deploy"], group: "apps", version: "v1", namespaced: true },
   { kind: "ReplicaSet", plural: "replicasets", singular: "replicaset", shortNames: ["rs"], group: "apps", version: "v1", namespaced: true },

@@ -234,6 +234,22 @@ export interface Namespace extends KubeObject {
   status?: { phase?: "Active" | "Terminating" };
 }
 
+/** A core/v1 Event: what a controller, the scheduler or a kubelet reports about an object (`kubectl describe` shows them). */
+export interface Event extends KubeObject {
+  kind: "Event";
+  involvedObject: { kind: string; namespace?: string; name: string; uid?: string; apiVersion?: string; resourceVersion?: string; fieldPath?: string };
+  reason?: string;
+  message?: string;
+  source?: { component?: string; host?: string };
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  count?: number;
+  type?: "Normal" | "Warning";
+  eventTime?: string | null;
+  reportingComponent?: string;
+  reportingInstance?: string;
+}
+
 /** A watch event, as the API streams it. */
 export interface WatchEvent<T extends KubeObject = KubeObject> {
   type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";

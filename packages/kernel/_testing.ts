@@ -16,7 +16,6 @@ export function testKernel(seed = 1): { kernel: Kernel; clock: EventLoop } {
 export function configure(ns: NetNs, dev: NetDevice, cidr: string): void {
   const c = parseCidr(cidr)!;
   ns.setUp(ns.lo, true);
-  if (ns.lo.addrs.length === 0) ns.addAddress(ns.lo, { addr: parseCidr("127.0.0.1")!.addr, prefixLen: 8 });
   ns.addAddress(dev, { addr: c.addr, prefixLen: c.len });
   ns.setUp(dev, true);
 }

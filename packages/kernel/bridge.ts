@@ -1,5 +1,6 @@
-import { EthernetFrame, isMulticastMac, type MacAddr, WireError } from "@kemu/wire";
+import { ETHERTYPE_IPV4, EthernetFrame, Ipv4Packet, isMulticastMac, type MacAddr, readIpv4, WireError } from "@kemu/wire";
 import { NetDevice } from "./device.ts";
+import type { PacketMeta } from "./ipv4.ts";
 
 /** Default FDB ageing time, BR_DEFAULT_AGEING_TIME: 300 s. */
 export const BRIDGE_AGEING_MS = 300_000;
@@ -99,11 +100,72 @@ export class Bridge extends NetDevice {
     if (entry?.local || dst === this.mac) {
       this.#up(frame);
     } else if (entry === undefined) {
-      this.#flood(port, frame);
+      if (this.#brNetfilter(eth)) this.#netfilterForward(port, this.#floodPorts(port, frame), frame, eth);
+      else this.#flood(port, frame);
       if (this.promisc) this.#up(frame);
     } else if (entry.port !== port || opts.hairpin) {
-      entry.port.transmit(frame);
+      if (this.#brNetfilter(eth)) this.#netfilterForward(port, [entry.port], frame, eth);
+      else entry.port.transmit(frame);
     }
+  }
+
+  /** Whether a unicast IPv4 frame being bridged passes the iptables hooks (br_netfilter loaded and on). */
+  #brNetfilter(eth: EthernetFrame): boolean {
+    return (
+      eth.ethertype === ETHERTYPE_IPV4 &&
+      this.netns.ipv4.hooks !== undefined &&
+      this.netns.sysctl.on("net.bridge.bridge-nf-call-iptables")
+    );
+  }
+
+  /**
+   * br_netfilter: the IPv4 packet of a bridged frame passes PREROUTING once
+   * (in: the bridge, physdev-in: the port), then FORWARD and POSTROUTING for
+   * each egress port, with conntrack, so that replies are un-NATed. A
+   * destination changed by DNAT hands the packet to the IP layer instead.
+   */
+  #netfilterForward(inPort: NetDevice, ports: NetDevice[], frame: Uint8Array, eth: EthernetFrame): void {
+    const hooks = this.netns.ipv4.hooks!;
+    let ip: Ipv4Packet;
+    try {
+      ip = Ipv4Packet.checked(eth.payload);
+    } catch {
+      return; // br_validate_ipv4 drops what IP would not accept
+    }
+    const original = eth.payload.subarray(0, ip.totalLen);
+    const meta: PacketMeta = { mark: 0, physIn: inPort };
+    const pre = hooks.run("PREROUTING", original, this, undefined, meta);
+    if (pre === undefined) return;
+    if (readIpv4(pre, 16) !== ip.dst) {
+      meta.prerouted = true;
+      this.netns.ipv4.ipInput(this, pre, meta);
+      return;
+    }
+    for (const port of ports) {
+      meta.physOut = port;
+      let out = hooks.run("FORWARD", pre, this, this, meta);
+      if (out !== undefined) out = hooks.run("POSTROUTING", out, this, this, meta);
+      if (out === undefined) continue;
+      if (out === original) {
+        port.transmit(frame);
+      } else {
+        const rebuilt = new Uint8Array(14 + out.length);
+        rebuilt.set(frame.subarray(0, 14));
+        rebuilt.set(out, 14);
+        port.transmit(rebuilt);
+      }
+    }
+  }
+
+  #floodPorts(ingress: NetDevice, frame: Uint8Array): NetDevice[] {
+    const out: NetDevice[] = [];
+    const multicast = isMulticastMac(EthernetFrame.checked(frame).dst);
+    for (const [port, opts] of this.ports) {
+      if (!opts.flood && !multicast) continue;
+      if (port === ingress && !opts.hairpin) continue;
+      out.push(port);
+    }
+    return out;
   }
 
   protected xmit(frame: Uint8Array): void {

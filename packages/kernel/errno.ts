@@ -1,6 +1,7 @@
 /** The errno values the kernel model reports, with Linux's strerror text. */
 export const ERRNO_TEXT = {
   EPERM: "Operation not permitted",
+  EACCES: "Permission denied",
   ENOENT: "No such file or directory",
   ESRCH: "No such process",
   EEXIST: "File exists",

@@ -46,11 +46,36 @@ import type { Datagram, RawSocket, SendOptions, UdpSocket } from "./socket.ts";
 export type Hook = "PREROUTING" | "INPUT" | "FORWARD" | "OUTPUT" | "POSTROUTING";
 
 /**
+ * What travels with one packet from hook to hook, as the sk_buff fields
+ * netfilter uses do: the mark, the connection-tracking reference, the TRACE
+ * flag and, for bridged frames, the bridge ports.
+ */
+export interface PacketMeta {
+  mark: number;
+  /** The conntrack entry the packet belongs to (opaque to the stack). */
+  nfct?: unknown;
+  /** Set by the TRACE target: every rule the packet meets is logged. */
+  nfTrace?: boolean;
+  /** The bridge port a bridged frame came in on (br_netfilter). */
+  physIn?: NetDevice | undefined;
+  /** The bridge port a bridged frame goes out of (br_netfilter). */
+  physOut?: NetDevice | undefined;
+  /** PREROUTING already ran (in the bridge, for a frame handed up after DNAT). */
+  prerouted?: boolean;
+}
+
+/**
  * What runs at the netfilter hooks. `run` returns the packet to go on with
  * (possibly rewritten, e.g. NATed) or undefined when it was dropped or stolen.
  */
 export interface PacketHooks {
-  run(hook: Hook, packet: Uint8Array, inDev: NetDevice | undefined, outDev: NetDevice | undefined): Uint8Array | undefined;
+  run(
+    hook: Hook,
+    packet: Uint8Array,
+    inDev: NetDevice | undefined,
+    outDev: NetDevice | undefined,
+    meta: PacketMeta,
+  ): Uint8Array | undefined;
 }
 
 /** A transport protocol's receive path (TCP plugs in here). */
@@ -152,8 +177,8 @@ export class Ipv4Stack {
     }
   }
 
-  /** An IPv4 packet (no link header) received on `dev`. */
-  ipInput(dev: NetDevice, bytes: Uint8Array): void {
+  /** An IPv4 packet (no link header) received on `dev`; `meta` when it comes with state (br_netfilter). */
+  ipInput(dev: NetDevice, bytes: Uint8Array, meta?: PacketMeta): void {
     this.stats.inReceives++;
     let pkt: Ipv4Packet;
     try {
@@ -169,21 +194,23 @@ export class Ipv4Stack {
       return;
     }
     let packet: Uint8Array | undefined = bytes.length === pkt.totalLen ? bytes : bytes.subarray(0, pkt.totalLen);
-    if (this.hooks) {
-      packet = this.hooks.run("PREROUTING", packet, dev, undefined);
+    const hooks = this.hooks;
+    const skb: PacketMeta | undefined = hooks ? (meta ?? { mark: 0 }) : undefined;
+    if (hooks && !skb!.prerouted) {
+      packet = hooks.run("PREROUTING", packet, dev, undefined, skb!);
       if (packet === undefined) return;
       pkt = Ipv4Packet.checked(packet);
     }
     const dst = pkt.dst;
     if (this.#isLocalDestination(dst, dev)) {
-      this.#localDeliver(pkt, packet, dev);
+      this.#localDeliver(pkt, packet, dev, skb);
       return;
     }
     if ((dst >>> 28) === 0xe) {
       this.stats.inAddrErrors++;
       return;
     }
-    this.#forward(pkt, packet, dev);
+    this.#forward(pkt, packet, dev, skb);
   }
 
   /** Sends a locally generated packet. Returns the errno the sending socket sees, if any. */
@@ -227,7 +254,8 @@ export class Ipv4Stack {
     let outRoute: Route = route;
     let outDev = dev;
     if (this.hooks) {
-      packet = this.hooks.run("OUTPUT", packet, undefined, dev);
+      const skb: PacketMeta = { mark: 0 };
+      packet = this.hooks.run("OUTPUT", packet, undefined, dev, skb);
       if (packet === undefined) return "EPERM";
       const newDst = Ipv4Packet.checked(packet).dst;
       if (newDst !== req.dst) {
@@ -236,7 +264,7 @@ export class Ipv4Stack {
         outRoute = rerouted;
         outDev = rerouted.type === "local" ? this.ns.lo : (rerouted.dev ?? dev);
       }
-      packet = this.hooks.run("POSTROUTING", packet, undefined, outDev);
+      packet = this.hooks.run("POSTROUTING", packet, undefined, outDev, skb);
       if (packet === undefined) return "EPERM";
     }
     if (packet.length > outDev.mtu) {
@@ -317,13 +345,13 @@ export class Ipv4Stack {
     return r.type === "local";
   }
 
-  #localDeliver(pkt: Ipv4Packet, packet: Uint8Array, dev: NetDevice): void {
+  #localDeliver(pkt: Ipv4Packet, packet: Uint8Array, dev: NetDevice, skb: PacketMeta | undefined): void {
     if (pkt.moreFrags || pkt.fragOffset !== 0) {
       this.stats.inDiscards++; // reassembly is not modelled yet
       return;
     }
     if (this.hooks) {
-      const p = this.hooks.run("INPUT", packet, dev, undefined);
+      const p = this.hooks.run("INPUT", packet, dev, undefined, skb ?? { mark: 0 });
       if (p === undefined) return;
       packet = p;
       pkt = Ipv4Packet.checked(packet);
@@ -456,7 +484,7 @@ export class Ipv4Stack {
     };
   }
 
-  #forward(pkt: Ipv4Packet, packet: Uint8Array, inDev: NetDevice): void {
+  #forward(pkt: Ipv4Packet, packet: Uint8Array, inDev: NetDevice, skb: PacketMeta | undefined): void {
     if (!this.ns.sysctl.on("net.ipv4.ip_forward")) {
       this.stats.inAddrErrors++;
       return;
@@ -500,9 +528,10 @@ export class Ipv4Stack {
     out[10] = check >>> 8;
     out[11] = check & 255;
     if (this.hooks) {
-      out = this.hooks.run("FORWARD", out, inDev, outDev);
+      const meta = skb ?? { mark: 0 };
+      out = this.hooks.run("FORWARD", out, inDev, outDev, meta);
       if (out === undefined) return;
-      out = this.hooks.run("POSTROUTING", out, inDev, outDev);
+      out = this.hooks.run("POSTROUTING", out, inDev, outDev, meta);
       if (out === undefined) return;
     }
     this.stats.forwDatagrams++;

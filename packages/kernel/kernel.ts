@@ -6,6 +6,7 @@ import { KernelError } from "./errno.ts";
 import { Dummy, Ether, Veth } from "./links.ts";
 import { NetNs } from "./netns.ts";
 import type { Rng } from "./random.ts";
+import { tcpOf } from "./tcp/tcp.ts";
 
 /** What a kernel needs from its host: time and randomness. */
 export interface KernelOptions {
@@ -72,6 +73,8 @@ export class Kernel {
       }
     }
     for (const s of ns.ipv4.rawSockets) s.close();
+    for (const other of this.#namespaces) other.forgetNsid(ns);
+    tcpOf(ns).shutdown();
     this.#namespaces.delete(ns);
   }
 

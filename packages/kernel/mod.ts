@@ -25,3 +25,6 @@ export * from "./route.ts";
 export * from "./socket.ts";
 export * from "./sysctl.ts";
 export * from "./sysfs.ts";
+export * from "./tcp/tcb.ts";
+export * from "./tcp/tcp.ts";
+export * from "./tcp/tcp_socket.ts";

@@ -7,6 +7,10 @@ import type { Kernel } from "./kernel.ts";
 import { Loopback, Veth } from "./links.ts";
 import { RT_TABLE_LOCAL, RT_TABLE_MAIN, type Route } from "./route.ts";
 import { Sysctl } from "./sysctl.ts";
+import { tcpOf } from "./tcp/tcp.ts";
+
+/** 127.0.0.1, which loopback gets when it comes up. */
+const LOOPBACK_ADDR = 0x7f000001;
 
 /** What `addAddress` takes: `ip addr add ADDR/LEN [broadcast B] [scope S] [label L] dev X`. */
 export interface AddressSpec {
@@ -54,6 +58,8 @@ export class NetNs {
     this.sysctl = new Sysctl(this);
     this.lo = new Loopback();
     this.addDevice(this.lo);
+    // TCP is always there: a SYN to a port nobody listens on gets a RST, never protocol unreachable.
+    tcpOf(this);
   }
 
   /** Devices in ifindex order. */
@@ -158,20 +164,25 @@ export class NetNs {
   setUp(dev: NetDevice, up: boolean): void {
     if (dev.adminUp === up) return;
     dev.adminUp = up;
+    if (up) {
+      // inetdev_event(NETDEV_UP): loopback gets 127.0.0.1/8 when it comes up.
+      if (dev.kind === "loopback" && !dev.addrs.some((a) => a.addr === LOOPBACK_ADDR)) {
+        this.addAddress(dev, { addr: LOOPBACK_ADDR, prefixLen: 8 });
+      }
+      for (const a of dev.addrs) this.#addAddressRoutes(dev, a);
+    } else {
+      // fib_disable_ip: everything through a down device goes, static routes too.
+      this.ipv4.routes.deleteWhere((r) => r.dev === dev);
+      this.ipv4.neigh.flushDev(dev, { keepPermanent: true });
+    }
     dev.linkChanged();
   }
 
-  /** Re-derives the routes that follow a device's state; called on any link change. */
-  linkChanged(dev: NetDevice): void {
-    const routes = this.ipv4.routes;
-    if (!dev.adminUp) {
-      // fib_disable_ip: everything through a down device goes, static routes too.
-      routes.deleteWhere((r) => r.dev === dev);
-      this.ipv4.neigh.flushDev(dev, { keepPermanent: true });
-      return;
-    }
-    for (const a of dev.addrs) this.#addAddressRoutes(dev, a);
-  }
+  /**
+   * Called when a device's admin state or carrier changed. Carrier alone
+   * moves no routes (they show `linkdown`); admin up/down is handled by setUp.
+   */
+  linkChanged(_dev: NetDevice): void {}
 
   /** Adds an IPv4 address (ip addr add). Throws EEXIST if the device has it already. */
   addAddress(dev: NetDevice, spec: AddressSpec): IfAddr {
@@ -306,7 +317,11 @@ export class NetNs {
   #addAddressRoutes(dev: NetDevice, a: IfAddr): void {
     const routes = this.ipv4.routes;
     const base = { gateway: undefined, dev, proto: "kernel", prefsrc: a.addr, metric: 0, onlink: false } as const;
-    routes.replace({ ...base, table: RT_TABLE_LOCAL, type: "local", dst: a.addr, dstLen: 32, scope: "host" });
+    // A secondary's local route takes its primary as the source (fib_add_ifaddr uses prim->ifa_local).
+    const primary = a.secondary
+      ? dev.addrs.find((p) => !p.secondary && p.prefixLen === a.prefixLen && inSubnet(a.addr, p.addr, p.prefixLen))
+      : undefined;
+    routes.replace({ ...base, prefsrc: primary?.addr ?? a.addr, table: RT_TABLE_LOCAL, type: "local", dst: a.addr, dstLen: 32, scope: "host" });
     if (a.secondary) return;
     const net = (a.addr & prefixMask(a.prefixLen)) >>> 0;
     const bcast = a.broadcast ?? (a.prefixLen < 31 ? (net | (~prefixMask(a.prefixLen) >>> 0)) >>> 0 : undefined);

@@ -25,13 +25,43 @@ const NS_DEFAULTS: Record<string, string> = {
   "net.ipv4.ip_nonlocal_bind": "0",
   "net.ipv4.ping_group_range": "0\t2147483647",
   "net.ipv4.tcp_syn_retries": "6",
+  "net.ipv4.tcp_synack_retries": "5",
+  "net.ipv4.tcp_retries2": "15",
   "net.ipv4.tcp_fin_timeout": "60",
+  "net.ipv4.tcp_rmem": "4096\t131072\t6291456",
+  "net.ipv4.tcp_wmem": "4096\t16384\t4194304",
+  "net.ipv4.tcp_sack": "1",
+  "net.ipv4.tcp_timestamps": "1",
+  "net.ipv4.tcp_window_scaling": "1",
   "net.ipv4.neigh.default.base_reachable_time_ms": "30000",
   "net.ipv4.neigh.default.gc_thresh1": "128",
   "net.ipv4.neigh.default.gc_thresh2": "512",
   "net.ipv4.neigh.default.gc_thresh3": "1024",
   "net.core.somaxconn": "4096",
+  "net.netfilter.nf_conntrack_max": "262144",
+  "net.netfilter.nf_conntrack_count": "0",
+  "net.netfilter.nf_conntrack_buckets": "65536",
+  "net.netfilter.nf_conntrack_tcp_loose": "1",
+  "net.netfilter.nf_conntrack_tcp_be_liberal": "0",
+  "net.netfilter.nf_conntrack_tcp_timeout_syn_sent": "120",
+  "net.netfilter.nf_conntrack_tcp_timeout_syn_recv": "60",
+  "net.netfilter.nf_conntrack_tcp_timeout_established": "432000",
+  "net.netfilter.nf_conntrack_tcp_timeout_fin_wait": "120",
+  "net.netfilter.nf_conntrack_tcp_timeout_close_wait": "60",
+  "net.netfilter.nf_conntrack_tcp_timeout_last_ack": "30",
+  "net.netfilter.nf_conntrack_tcp_timeout_time_wait": "120",
+  "net.netfilter.nf_conntrack_tcp_timeout_close": "10",
+  "net.netfilter.nf_conntrack_udp_timeout": "30",
+  "net.netfilter.nf_conntrack_udp_timeout_stream": "120",
+  "net.netfilter.nf_conntrack_icmp_timeout": "30",
+  "net.netfilter.nf_conntrack_generic_timeout": "600",
 };
+
+/** Keys that are read-only (mode 0444 in /proc/sys): writing them is EACCES. */
+const READ_ONLY = new Set(["net.netfilter.nf_conntrack_count", "net.netfilter.nf_conntrack_buckets"]);
+
+/** Keys whose value is several numbers separated by whitespace. */
+const VECTOR_KEYS = new Set(["net.ipv4.ip_local_port_range", "net.ipv4.ping_group_range", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"]);
 
 /** Keys that exist once br_netfilter is loaded. */
 const BR_NETFILTER_DEFAULTS: Record<string, string> = {
@@ -49,6 +79,7 @@ const BR_NETFILTER_DEFAULTS: Record<string, string> = {
  */
 export class Sysctl {
   readonly #values = new Map<string, string>(Object.entries(NS_DEFAULTS));
+  readonly #computed = new Map<string, () => string>();
   #brNetfilter = false;
 
   constructor(private readonly ns: NetNs) {
@@ -77,8 +108,18 @@ export class Sysctl {
     return this.#values.has(key) || this.#confKey(key) !== undefined;
   }
 
+  /**
+   * Makes the value of an existing key computed on every read, as the
+   * kernel's own counters are (net.netfilter.nf_conntrack_count).
+   */
+  compute(key: string, getter: () => string): void {
+    this.#computed.set(key, getter);
+  }
+
   /** The value of `key`; throws ENOENT when no such key. */
   get(key: string): string {
+    const computed = this.#computed.get(key);
+    if (computed !== undefined) return computed();
     const v = this.#values.get(key);
     if (v !== undefined) return v;
     const conf = this.#confKey(key);
@@ -89,8 +130,11 @@ export class Sysctl {
   /** Sets `key`; throws ENOENT for no such key, EINVAL for a value of the wrong form. */
   set(key: string, value: string): void {
     if (!this.has(key)) throw new KernelError("ENOENT");
+    if (READ_ONLY.has(key)) throw new KernelError("EACCES");
     const v = value.trim();
-    if (key !== "net.ipv4.ip_local_port_range" && key !== "net.ipv4.ping_group_range" && !/^-?\d+$/.test(v)) {
+    if (VECTOR_KEYS.has(key)) {
+      if (!/^-?\d+(\s+-?\d+)*$/.test(v)) throw new KernelError("EINVAL");
+    } else if (!/^-?\d+$/.test(v)) {
       throw new KernelError("EINVAL");
     }
     this.#values.set(key, v);

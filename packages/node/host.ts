@@ -91,7 +91,6 @@ export class Host implements HostServices {
     this.kernel = new Kernel({ clock: this.clock, rng: this.rng.fork() });
     const root = this.kernel.root;
     root.setUp(root.lo, true);
-    root.addAddress(root.lo, { addr: parseIpv4Addr("127.0.0.1")!, prefixLen: 8 });
     this.fs.writeFile("/etc/hostname", `${name}\n`);
     this.fs.writeFile("/etc/hosts", `127.0.0.1\tlocalhost\n127.0.1.1\t${name}\n`);
     this.fs.writeFile("/etc/resolv.conf", "nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n");

@@ -3,6 +3,7 @@ import { docker } from "./docker/cli.ts";
 import { DockerRuntime } from "./docker/runtime.ts";
 import { Host } from "./host.ts";
 import type { HostRole } from "./protocol.ts";
+import { nginxCommands } from "./userland/nginx.ts";
 import { busyboxCommands, hostCommands } from "./userland/tables.ts";
 import type { EventLoop } from "@kemu/kernel";
 
@@ -56,6 +57,7 @@ export function bootHost(config: HostConfig): Host {
     const busybox = busyboxCommands();
     runtime.addImage("busybox", busybox, ["sh"]);
     runtime.addImage("alpine", busybox, ["/bin/sh"]);
+    runtime.addImage("nginx", busyboxCommands(nginxCommands), ["nginx", "-g", "daemon off;"]);
     host.provide("docker", runtime);
   }
   return host;

@@ -273,7 +273,6 @@ export class Kubelet {
     } else {
       netns = kernel.createNetns();
       netns.setUp(netns.lo, true);
-      netns.addAddress(netns.lo, { addr: parseIpv4Addr("127.0.0.1")!, prefixLen: 8 });
       try {
         const result = this.#cni.add(pod.metadata.uid ?? key, netns);
         ip = formatIpv4Addr(result.ip);

@@ -309,7 +309,6 @@ export class DockerRuntime {
     }
     const ns = kernel.createNetns();
     ns.setUp(ns.lo, true);
-    ns.addAddress(ns.lo, { addr: parseIpv4Addr("127.0.0.1")!, prefixLen: 8 });
     c.netns = ns;
     this.netnsNames.set(ns, c.name);
     if (c.networkMode === "none") return;

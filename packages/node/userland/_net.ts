@@ -275,16 +275,11 @@ export function freeVethName(ns: NetNs, also: readonly string[] = []): string {
 }
 
 /**
- * Sets a device up or down as SIOCSIFFLAGS / RTM_NEWLINK do. Bringing a
- * loopback up also gives it 127.0.0.1/8 when it has no such address, as
- * inetdev_event does on NETDEV_UP (the model's kernel leaves that to its
- * callers).
+ * Sets a device up or down as SIOCSIFFLAGS / RTM_NEWLINK do (the kernel
+ * gives loopback 127.0.0.1/8 as it comes up).
  */
 export function setLinkUp(dev: NetDevice, up: boolean): void {
   const ns = dev.netns;
   if (up) everUp.add(dev);
   ns.setUp(dev, up);
-  if (up && dev.kind === "loopback" && !dev.addrs.some((a) => a.addr === 0x7f000001 && a.prefixLen === 8)) {
-    ns.addAddress(dev, { addr: 0x7f000001, prefixLen: 8, scope: "host" });
-  }
 }

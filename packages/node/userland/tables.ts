@@ -1,15 +1,24 @@
 import type { Command, CommandTable } from "../process.ts";
 import { coreutilsBusybox, coreutilsHost } from "./coreutils.ts";
+import { curlCommands } from "./curl.ts";
+import { httpdCommands } from "./httpd.ts";
+import { ncCommands } from "./nc.ts";
 import { netToolsBusybox, netToolsHost } from "./net_tools.ts";
 import { pingCommands } from "./ping.ts";
 import { shellBusybox, shellHost } from "./shell.ts";
+import { socketToolsBusybox, socketToolsHost } from "./ss.ts";
+import { wgetCommands } from "./wget.ts";
 
-/** The host's own programs: a bash-like sh, coreutils, iproute2, iputils ping, bridge-utils, procps sysctl. */
+/**
+ * The host's own programs: a bash-like sh, coreutils, iproute2, iputils ping,
+ * bridge-utils, procps sysctl; GNU wget, curl, OpenBSD nc, busybox httpd, ss
+ * and netstat.
+ */
 export function hostCommands(extra: Record<string, Command> = {}): Map<string, Command> {
-  return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...extra }));
+  return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...wgetCommands, ...ncCommands, ...curlCommands, ...httpdCommands, ...socketToolsHost, ...extra }));
 }
 
-/** The busybox image's programs (one binary, many applets). */
+/** The busybox image's programs (one binary, many applets: wget, nc, httpd and netstat among them). */
 export function busyboxCommands(extra: Record<string, Command> = {}): CommandTable {
-  return new Map(Object.entries({ ...coreutilsBusybox, ...shellBusybox, ...netToolsBusybox, ...pingCommands, ...extra }));
+  return new Map(Object.entries({ ...coreutilsBusybox, ...shellBusybox, ...netToolsBusybox, ...pingCommands, ...wgetCommands, ...ncCommands, ...httpdCommands, ...socketToolsBusybox, ...extra }));
 }
