@@ -135,8 +135,9 @@ export class Host implements HostServices {
     if (command === undefined) throw new CommandNotFound(name);
     const controller = new AbortController();
     const parent = spec.parentSignal;
-    const onParentAbort = () => controller.abort();
-    if (parent?.aborted) controller.abort();
+    // A signal's name travels as the abort reason (SIGINT → exit 130 in the shell).
+    const onParentAbort = () => controller.abort(parent?.reason);
+    if (parent?.aborted) controller.abort(parent.reason);
     else parent?.addEventListener("abort", onParentAbort, { once: true });
     const pid = this.#nextPid++;
     const entry: ProcessEntry = {
@@ -247,6 +248,7 @@ export class Host implements HostServices {
       signal,
       flavour: spec.flavour,
       hostname: spec.hostname,
+      commands: spec.commands,
       spawn: (childArgv: readonly string[], o: SpawnOverrides = {}) =>
         this.spawn(childArgv, {
           netns: o.netns ?? spec.netns,

@@ -41,6 +41,8 @@ export interface ProcessContext {
   readonly flavour: Flavour;
   /** The UTS hostname the process sees. */
   readonly hostname: string;
+  /** The programs this process's userland has (its image's, or the host's). */
+  readonly commands: CommandTable;
   /** Runs a command line with this process's namespace, files and streams unless overridden. */
   spawn(argv: readonly string[], overrides?: SpawnOverrides): Promise<number>;
 }
@@ -72,6 +74,8 @@ export interface HostServices {
   readonly kernel: import("@kemu/kernel").Kernel;
   /** Namespaces made with `ip netns add`, by name. */
   readonly namedNetns: Map<string, NetNs>;
+  /** The process table (ps, kill). */
+  readonly processes: ReadonlyMap<number, { readonly pid: number; readonly argv: readonly string[]; readonly netns: NetNs; readonly controller: AbortController; readonly group: string | undefined; readonly startedAt: number }>;
   /** Host-wide services looked up by name (the Docker runtime, …). */
   service<T>(name: string): T | undefined;
 }
