@@ -52,6 +52,7 @@ export function bootHost(config: HostConfig): Host {
     host.fs.writeFile("/etc/hosts", hosts.replace(`127.0.1.1\t${config.name}`, `${primary}\t${config.name}`));
   }
   if (config.role === "router") root.sysctl.set("net.ipv4.ip_forward", "1");
+  if (config.role === "outside") startOutsideWebServer(host);
   if (config.role === "node") {
     const runtime = new DockerRuntime(host);
     const busybox = busyboxCommands();
@@ -61,4 +62,27 @@ export function bootHost(config: HostConfig): Host {
     host.provide("docker", runtime);
   }
   return host;
+}
+
+/** The page the outside host serves. */
+export const OUTSIDE_PAGE = `<!DOCTYPE html>
+<html>
+<head><title>outside</title></head>
+<body>
+<h1>Hello from outside the cluster</h1>
+<p>This page is served by busybox httpd on 198.51.100.10, beyond the gateway.</p>
+</body>
+</html>
+`;
+
+/**
+ * The outside host's web server: busybox httpd on :80 serving /var/www,
+ * logging every request with the client's address to /var/log/httpd.log.
+ */
+function startOutsideWebServer(host: Host): void {
+  host.fs.writeFile("/var/www/index.html", OUTSIDE_PAGE);
+  host.fs.writeFile("/var/log/httpd.log", "");
+  const log = { write: (text: string) => host.fs.appendFile("/var/log/httpd.log", text) };
+  const spec = host.rootSpec({ stdout: log, stderr: log });
+  void host.spawn(["httpd", "-f", "-vv", "-p", "80", "-h", "/var/www"], spec);
 }
