@@ -16,6 +16,8 @@ export interface ExecRequestBody {
   /** A command line for `sh -c`; absent for an interactive login shell. */
   command?: string;
   interactive: boolean;
+  /** Print each line read after its prompt (a piped transcript, KEMU_ECHO). */
+  echo?: boolean;
 }
 
 /**
@@ -42,6 +44,7 @@ export function serveRemoteExec(host: Host, bus: Bus, resolve: SpecResolver): vo
       finish(1);
       return;
     }
+    if (req.echo) spec.env.set("KEMU_ECHO", "1");
     const shell = spec.commands.has("bash") ? "bash" : "sh";
     const argv = req.command === undefined ? [shell, "-i"] : [shell, "-c", req.command];
     let running: Promise<number>;

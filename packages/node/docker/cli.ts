@@ -3,6 +3,9 @@ import type { Command, ProcessContext } from "../process.ts";
 import { goTemplate, humanDuration, table } from "./humanize.ts";
 import { type Container, DockerError, type DockerRuntime, shortId } from "./runtime.ts";
 
+/** Programs that behave as interactive shells when given a terminal. */
+export const SHELLS = new Set(["sh", "ash", "bash"]);
+
 /** The emulated wall clock's epoch: emulated time 0 is this instant (UTC). */
 export const EPOCH_MS = Date.UTC(2026, 0, 1);
 
@@ -111,10 +114,14 @@ async function run(ctx: ProcessContext, d: DockerRuntime, args: readonly string[
     if (eq > 0) env.set(e.slice(0, eq), e.slice(eq + 1));
   }
   const detach = flags.has("detach");
+  // With a terminal (-t) and stdin (-i) a shell is interactive: it prompts, as on a real TTY.
+  const tty = flags.has("tty") && flags.has("interactive");
+  if (tty && ctx.env.get("KEMU_ECHO") === "1") env.set("KEMU_ECHO", "1");
   try {
     const { container, exit } = await d.run({
       image: rest[0]!,
       cmd: rest.slice(1),
+      tty,
       name: flags.get("name")?.at(-1),
       network: flags.get("network")?.at(-1) ?? flags.get("net")?.at(-1),
       detach,
@@ -320,6 +327,9 @@ async function exec(ctx: ProcessContext, d: DockerRuntime, args: readonly string
     stdout: ctx.stdout,
     stderr: ctx.stderr,
   });
+  const tty = parsed.flags.has("tty") && parsed.flags.has("interactive");
+  if (tty && ctx.env.get("KEMU_ECHO") === "1") spec.env.set("KEMU_ECHO", "1");
+  if (tty && cmd.length === 1 && SHELLS.has(cmd[0]!.replace(/^.*\//, ""))) cmd.push("-i");
   for (const e of parsed.flags.get("env") ?? []) {
     const eq = e.indexOf("=");
     if (eq > 0) spec.env.set(e.slice(0, eq), e.slice(eq + 1));

@@ -63,6 +63,8 @@ export interface RunOptions {
   network?: string | undefined;
   detach: boolean;
   interactive: boolean;
+  /** A terminal is attached (-it): a shell started as the command is interactive. */
+  tty?: boolean;
   autoRemove: boolean;
   hostname?: string | undefined;
   env?: ReadonlyMap<string, string> | undefined;
@@ -168,7 +170,8 @@ export class DockerRuntime {
     const id = this.#hex(64);
     const hostname =
       o.hostname ?? (mode === "host" ? this.host.name : joined ? joined.hostname : shortId(id));
-    const cmd = o.cmd.length > 0 ? o.cmd : image.defaultCmd;
+    let cmd = o.cmd.length > 0 ? o.cmd : image.defaultCmd;
+    if (o.tty && cmd.length === 1 && ["sh", "ash", "bash"].includes(cmd[0]!.replace(/^.*\//, ""))) cmd = [...cmd, "-i"];
     const fs = new Vfs();
     const env = new Map<string, string>([
       ["PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],

@@ -38,7 +38,7 @@ export const ssh: Command = async (ctx) => {
   const interactive = command.length === 0;
   const code = await svc.client.run(
     name,
-    interactive ? { interactive: true } : { interactive: false, command: command.join(" ") },
+    interactive ? { interactive: true, echo: ctx.env.get("KEMU_ECHO") === "1" } : { interactive: false, command: command.join(" ") },
     { stdin: ctx.stdin, stdout: ctx.stdout, stderr: ctx.stderr },
     ctx.signal,
   );
