@@ -17,7 +17,8 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
   const busLatencyMs = Math.min(...topo.segments.map((s) => s.latencyMs));
   const clients = topo.hosts.map(
     (h) =>
-      new HostClient({
+      new HostClient(
+        {
         name: h.name,
         index: h.index,
         role: h.role,
@@ -30,12 +31,20 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
         hosts: hostTable,
         busLatencyMs,
         epochWall,
-      }),
+        control: "control",
+        },
+        h.entry,
+      ),
   );
   await Promise.all(clients.map((c) => c.request({ type: "now" })));
   const lookahead = Math.min(...topo.segments.map((s) => s.latencyMs));
-  return new WorkerCluster(clients, spec.time, lookahead);
+  const cluster = new WorkerCluster(clients, spec.time, lookahead);
+  await cluster.settle(spec.nodes);
+  return cluster;
 }
+
+/** Emulated time a cluster is given to boot before the first step: nodes register and turn Ready. */
+export const BOOT_MS = 1000;
 
 class WorkerCluster implements ClusterDriver {
   readonly hosts: readonly string[];
@@ -87,6 +96,20 @@ class WorkerCluster implements ClusterDriver {
     this.#results.delete(job);
     if (!killed) return result;
     return { ...result, stderr: `${result.stderr}kemu: stopped after ${STEP_LIMIT_MS / 60_000}m of emulated time\n` };
+  }
+
+  /** Lets the cluster boot: every node registered and Ready (real time), or BOOT_MS of emulated time. */
+  async settle(nodes: number): Promise<void> {
+    if (this.time === "virtual") {
+      await this.sleep(BOOT_MS);
+      return;
+    }
+    for (let i = 0; i < 100; i++) {
+      const r = await this.exec({ kind: "host", host: "control" }, "kubectl get nodes --no-headers");
+      const ready = r.stdout.split("\n").filter((l) => /\sReady\s/.test(l)).length;
+      if (ready >= nodes) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   async sleep(ms: number): Promise<void> {

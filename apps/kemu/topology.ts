@@ -5,6 +5,8 @@ import { createSegment, type SegmentLayout } from "@kemu/underlay";
 export const ADDRESSES = {
   underlay: "192.168.0.0/24",
   gateway: "192.168.0.1",
+  /** The control host (API server, kubectl). */
+  control: "192.168.0.10",
   /** node N is 192.168.0.(10+N). */
   nodeBase: 10,
   external: "198.51.100.0/24",
@@ -19,6 +21,8 @@ export interface HostPlan {
   role: HostRole;
   links: LinkInit[];
   gateway?: string;
+  /** The worker script, when not a node's. */
+  entry?: URL;
 }
 
 /** The hosts and segments of a cluster of `nodes` nodes. */
@@ -28,13 +32,13 @@ export interface Topology {
 }
 
 /**
- * Lays out a cluster: node1…nodeN on the underlay segment 192.168.0.0/24
- * (node N at .10+N, MAC 52:54:00:00:00:NN), a `gateway` router at .1 that
- * also sits on an external segment 198.51.100.0/24, and the `outside` host
- * at 198.51.100.10 beyond it.
+ * Lays out a cluster: the `control` host at 192.168.0.10 and node1…nodeN on
+ * the underlay segment 192.168.0.0/24 (node N at .10+N, MAC
+ * 52:54:00:00:00:NN), a `gateway` router at .1 that also sits on an external
+ * segment 198.51.100.0/24, and the `outside` host at 198.51.100.10 beyond it.
  */
 export function planTopology(nodes: number): Topology {
-  const underlay = createSegment("underlay", nodes + 1);
+  const underlay = createSegment("underlay", nodes + 2);
   const external = createSegment("external", 2);
   const hosts: HostPlan[] = [];
   for (let i = 1; i <= nodes; i++) {
@@ -46,6 +50,14 @@ export function planTopology(nodes: number): Topology {
       gateway: ADDRESSES.gateway,
     });
   }
+  hosts.push({
+    name: "control",
+    index: 0,
+    role: "control",
+    links: [{ ifname: "eth0", mac: 0x5254_0000_0000 + 0xfe, cidr: `${ADDRESSES.control}/24`, segment: underlay, member: nodes + 1 }],
+    gateway: ADDRESSES.gateway,
+    entry: new URL(import.meta.resolve("@kemu/control/worker")),
+  });
   hosts.push({
     name: "gateway",
     index: nodes + 1,

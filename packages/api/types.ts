@@ -135,7 +135,7 @@ export interface NodeStatus {
 
 export interface Node extends KubeObject {
   kind: "Node";
-  spec: { podCIDR?: string; podCIDRs?: string[]; unschedulable?: boolean; taints?: Array<{ key: string; value?: string; effect: string }>; [key: string]: unknown };
+  spec: { podCIDR?: string; podCIDRs?: string[]; unschedulable?: boolean; taints?: Array<{ key: string; value?: string; effect: string; timeAdded?: string }>; [key: string]: unknown };
   status?: NodeStatus;
 }
 

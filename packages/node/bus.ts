@@ -16,6 +16,8 @@ export interface BusMessage {
  */
 export class Bus {
   readonly #handlers = new Map<string, (msg: BusMessage) => void>();
+  readonly #calls = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  #nextCall = 1;
 
   constructor(
     readonly self: string,
@@ -32,6 +34,37 @@ export class Bus {
   /** Registers the handler of a channel (one per channel). */
   handle(channel: string, fn: (msg: BusMessage) => void): void {
     this.#handlers.set(channel, fn);
+  }
+
+  /** Asks host `to` for an answer on `channel` (served there with `serve`). */
+  request(to: string, channel: string, body: unknown): Promise<unknown> {
+    if (!this.#handlers.has("rpc-reply")) {
+      this.handle("rpc-reply", (msg) => {
+        const b = msg.body as { call: number; ok: boolean; value?: unknown; error?: string };
+        const p = this.#calls.get(b.call);
+        this.#calls.delete(b.call);
+        if (b.ok) p?.resolve(b.value);
+        else p?.reject(new Error(b.error));
+      });
+    }
+    const call = this.#nextCall++;
+    return new Promise((resolve, reject) => {
+      this.#calls.set(call, { resolve, reject });
+      this.send(to, `rpc:${channel}`, { call, body });
+    });
+  }
+
+  /** Answers `request`s on `channel`. */
+  serve(channel: string, fn: (body: unknown, from: string) => Promise<unknown> | unknown): void {
+    this.handle(`rpc:${channel}`, (msg) => {
+      const { call, body } = msg.body as { call: number; body: unknown };
+      Promise.resolve()
+        .then(() => fn(body, msg.from))
+        .then(
+          (value) => this.send(msg.from, "rpc-reply", { call, ok: true, value }),
+          (err: unknown) => this.send(msg.from, "rpc-reply", { call, ok: false, error: err instanceof Error ? err.message : String(err) }),
+        );
+    });
   }
 
   /** A message arrived from the relay: run its handler when its time comes. */

@@ -186,7 +186,13 @@ export class Host implements HostServices {
     const stdout = new BufferOutput();
     const stderr = new BufferOutput();
     const io = { stdin: options.stdin !== undefined ? textInput(options.stdin) : EMPTY_INPUT, stdout, stderr };
-    const spec = options.spec ? options.spec(io) : this.rootSpec(io);
+    let spec: ProcessSpec;
+    try {
+      spec = options.spec ? options.spec(io) : this.rootSpec(io);
+    } catch (err) {
+      // The place to run vanished (a container stopped): say so in the tool's words.
+      return { exit: 1, stdout: "", stderr: `${err instanceof Error ? err.message : String(err)}\n` };
+    }
     const shell = spec.commands.has("sh") ? "sh" : "bash";
     let running: Promise<number>;
     try {

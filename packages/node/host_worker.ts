@@ -14,6 +14,9 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { Ether, NetNs } from "@kemu/kernel";
 import { SegmentPort } from "@kemu/underlay";
 import { pack, unpack } from "msgpackr";
+import { decodeObject, encodeObject } from "@kemu/api";
+import { Kubelet } from "./agents/kubelet.ts";
+import { BusApiClient } from "./api_bus.ts";
 import { Bus, type BusMessage } from "./bus.ts";
 import { CaptureSet } from "./capture.ts";
 import type { DockerRuntime } from "./docker/runtime.ts";
@@ -53,14 +56,30 @@ export function runHostWorker(extend?: HostExtension): void {
     },
     init.busLatencyMs,
   );
+  // A node whose cluster has a control plane runs a kubelet against it.
+  let kubelet: Kubelet | undefined;
+  if (init.role === "node" && init.control !== undefined) {
+    const api = new BusApiClient(bus, init.control, { encode: encodeObject, decode: decodeObject });
+    kubelet = new Kubelet(host, api, { nodeName: host.name, nodeIP: init.links[0]!.cidr.split("/")[0]! });
+    host.provide("kubelet", kubelet);
+    void kubelet.start();
+    bus.serve("logs", (body) => {
+      const b = body as { namespace: string; pod: string; container?: string };
+      const text = kubelet!.logs(b.namespace, b.pod, b.container);
+      if (text === undefined) throw new Error(`pods "${b.pod}" not found`);
+      return text;
+    });
+  }
   serveRemoteExec(host, bus, (target, io) => {
     if (target === undefined || target === null) {
       const spec = host.rootSpec(io);
       spec.env.set("PWD", "/root");
       return spec;
     }
-    const t = target as { container?: string };
-    const resolved = specFor({ kind: "container", name: t.container ?? "" });
+    const t = target as { container?: string; pod?: { namespace: string; name: string; container?: string } };
+    const resolved = t.pod
+      ? specFor({ kind: "pod", namespace: t.pod.namespace, pod: t.pod.name, ...(t.pod.container !== undefined ? { container: t.pod.container } : {}) })
+      : specFor({ kind: "container", name: t.container ?? "" });
     return typeof resolved === "string" ? resolved : resolved(io);
   });
   host.provide("ssh", { client: new RemoteExecClient(bus), hosts: new Map(init.hosts.map((h) => [h.name, h.addrs])) });
@@ -133,12 +152,24 @@ export function runHostWorker(extend?: HostExtension): void {
       case "container": {
         const d = docker();
         const c = d?.find(location.name);
+        // A name that is no Docker container may be a pod in the default namespace.
+        if ((!d || !c) && kubelet?.pods.has(`default/${location.name}`)) {
+          return specFor({ kind: "pod", namespace: "default", pod: location.name });
+        }
         if (!d || !c) return `Error response from daemon: No such container: ${location.name}`;
         if (c.state !== "running") return `Error response from daemon: container ${c.id} is not running`;
         return (io) => d.execSpec(c, io);
       }
-      case "pod":
-        return `Error from server (NotFound): pods "${location.pod}" not found`;
+      case "pod": {
+        if (!kubelet?.pods.has(`${location.namespace}/${location.pod}`)) {
+          return `Error from server (NotFound): pods "${location.pod}" not found`;
+        }
+        return (io) => {
+          const spec = kubelet!.specFor(location.namespace, location.pod, location.container, io);
+          if (typeof spec === "string") throw new Error(spec);
+          return spec;
+        };
+      }
     }
   }
 

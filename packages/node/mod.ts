@@ -20,3 +20,7 @@ export * from "./docker/runtime.ts";
 export * from "./bus.ts";
 export * from "./remote_exec.ts";
 export * from "./host_worker.ts";
+export * from "./api_bus.ts";
+export * from "./agents/kubelet.ts";
+export * from "./agents/cni.ts";
+export type { SshService } from "./userland/ssh.ts";

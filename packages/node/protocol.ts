@@ -75,6 +75,8 @@ export interface WorkerInit {
   links: LinkInit[];
   /** Default gateway, if any. */
   gateway?: string | undefined;
+  /** The host that runs the API server, if the cluster has one: node agents talk to it. */
+  control?: string | undefined;
   /** Every host of the cluster with its addresses (for ssh and the bus). */
   hosts: Array<{ name: string; addrs: string[] }>;
   /** Latency of bus messages, ms. */

@@ -15,6 +15,8 @@ export interface ExecRequestBody {
   target?: unknown;
   /** A command line for `sh -c`; absent for an interactive login shell. */
   command?: string;
+  /** A program and its arguments, run without a shell (kubectl exec). */
+  argv?: string[];
   interactive: boolean;
   /** Print each line read after its prompt (a piped transcript, KEMU_ECHO). */
   echo?: boolean;
@@ -46,13 +48,17 @@ export function serveRemoteExec(host: Host, bus: Bus, resolve: SpecResolver): vo
     }
     if (req.echo) spec.env.set("KEMU_ECHO", "1");
     const shell = spec.commands.has("bash") ? "bash" : "sh";
-    const argv = req.command === undefined ? [shell, "-i"] : [shell, "-c", req.command];
+    const argv = req.argv ?? (req.command === undefined ? [shell, "-i"] : [shell, "-c", req.command]);
     let running: Promise<number>;
     try {
       running = host.spawn(argv, spec);
     } catch {
-      stderr.write(`${shell}: not found\n`);
-      finish(127);
+      stderr.write(
+        req.argv
+          ? `OCI runtime exec failed: exec failed: unable to start container process: exec: "${req.argv[0]}": executable file not found in $PATH: unknown\n`
+          : `${shell}: not found\n`,
+      );
+      finish(req.argv ? 126 : 127);
       return;
     }
     void running.then(finish);

@@ -15,7 +15,7 @@ export class XtablesError extends Error {
   override readonly name = "XtablesError";
   constructor(
     message: string,
-    readonly status: 1 | 2 | 3 | 4 = 2,
+    readonly status: 0 | 1 | 2 | 3 | 4 = 2,
     readonly style: "param" | "plain" | "nft" | "raw" = "param",
   ) {
     super(message);

@@ -85,6 +85,8 @@ export interface Target {
   readonly table?: TableName;
   /** Only valid at these hooks. */
   readonly hooks?: readonly Hook[];
+  /** Only valid in a rule for this protocol (`-p tcp` for `--reject-with tcp-reset`). */
+  readonly requiresProto?: number | undefined;
 }
 
 /** The fixed part of a rule: addresses, interfaces, protocol, fragment flag (struct ipt_ip). */

@@ -1,0 +1,12 @@
+/**
+ * kubectl for kemu's `control` host: the real kubectl's commands, flags,
+ * tables, formats and error messages, against kemu's API server.
+ *
+ * ```ts
+ * import { makeKubectl } from "@kemu/control";
+ * host.commands.set("kubectl", makeKubectl({ api: () => server, exec, logs }));
+ * ```
+ * @module
+ */
+export * from "./kubectl.ts";
+export { humanDuration, age, rfc1123z } from "./age.ts";
