@@ -80,7 +80,12 @@ export function runHostWorker(extend?: HostExtension): void {
     const resolved = t.pod
       ? specFor({ kind: "pod", namespace: t.pod.namespace, pod: t.pod.name, ...(t.pod.container !== undefined ? { container: t.pod.container } : {}) })
       : specFor({ kind: "container", name: t.container ?? "" });
-    return typeof resolved === "string" ? resolved : resolved(io);
+    if (typeof resolved === "string") return resolved;
+    try {
+      return resolved(io);
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
   });
   host.provide("ssh", { client: new RemoteExecClient(bus), hosts: new Map(init.hosts.map((h) => [h.name, h.addrs])) });
   host.commands.set("ssh", ssh);

@@ -369,7 +369,8 @@ export class Kubelet {
       void this.#report(rec);
       return;
     }
-    const argv = [...(c.spec.command ?? image.defaultCmd), ...(c.spec.args ?? (c.spec.command ? [] : []))];
+    // Kubernetes: command replaces the image's ENTRYPOINT, args its CMD (these images have no ENTRYPOINT).
+    const argv = c.spec.command ? [...c.spec.command, ...(c.spec.args ?? [])] : [...(c.spec.args ?? image.defaultCmd)];
     c.controller = new AbortController();
     const spec: ProcessSpec = {
       netns: rec.netns,
