@@ -48,6 +48,7 @@ export const BOOT_MS = 1000;
 
 class WorkerCluster implements ClusterDriver {
   readonly hosts: readonly string[];
+  readonly threadIds: ReadonlyMap<string, number>;
   #nextSession = 1;
   #nextJob = 1;
   /** Lockstep state: the common time, and what each host last reported. */
@@ -64,6 +65,7 @@ class WorkerCluster implements ClusterDriver {
     private readonly lookahead: number,
   ) {
     this.hosts = clients.map((c) => c.name);
+    this.threadIds = new Map(clients.map((c) => [c.name, c.threadId]));
     for (const c of clients) c.onBus = (msg) => this.clients.find((t) => t.name === msg.to)?.notify({ type: "bus", msg });
   }
 

@@ -52,6 +52,8 @@ export interface ClusterDriver {
   writePcaps(dir: string): Promise<string[]>;
   /** Stops every host. */
   shutdown(): Promise<void>;
+  /** The worker thread of each host, by host name (where hosts run in threads). */
+  readonly threadIds?: ReadonlyMap<string, number>;
 }
 
 /** How a cluster is asked for: the scenario's `cluster:` block plus run options. */

@@ -30,6 +30,11 @@ export class HostClient {
     return this.init.name;
   }
 
+  /** The worker thread's id (each host runs in a thread of its own). */
+  get threadId(): number {
+    return this.#worker.threadId;
+  }
+
   /** Sends a request and resolves with the worker's answer. */
   request<T>(req: DistributiveOmit<Extract<Request, { id: number }>, "id">): Promise<T> {
     if (this.#dead) return Promise.reject(this.#dead);

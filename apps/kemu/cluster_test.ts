@@ -1,0 +1,32 @@
+import test from "ava";
+import { threadId } from "node:worker_threads";
+import { startCluster } from "./cluster.ts";
+
+test("a 3-node cluster: three Ready nodes, every host in a worker thread of its own", async (t) => {
+  const driver = await startCluster({ nodes: 3, seed: 1, time: "virtual", capture: false });
+  try {
+    const nodes = await driver.exec({ kind: "host", host: "control" }, "kubectl get nodes");
+    t.is(nodes.exit, 0, nodes.stderr);
+    const ready = nodes.stdout.split("\n").filter((l) => /^node\d\s+Ready\s/.test(l));
+    t.is(ready.length, 3, nodes.stdout);
+    const ids = driver.threadIds!;
+    t.deepEqual([...ids.keys()], ["node1", "node2", "node3", "control", "gateway", "outside"]);
+    t.is(new Set(ids.values()).size, ids.size, "one thread per host");
+    t.false([...ids.values()].includes(threadId), "no host runs on the caller's thread");
+  } finally {
+    await driver.shutdown();
+  }
+});
+
+test("a command on a location that does not exist gets the tool's error, not a crash", async (t) => {
+  const driver = await startCluster({ nodes: 1, seed: 1, time: "virtual", capture: false });
+  try {
+    const r = await driver.exec({ kind: "container", name: "ghost" }, "true");
+    t.is(r.exit, 1);
+    t.is(r.stderr, "Error response from daemon: No such container: ghost\n");
+    const p = await driver.exec({ kind: "pod", namespace: "default", pod: "ghost" }, "true");
+    t.is(p.stderr, 'Error from server (NotFound): pods "ghost" not found\n');
+  } finally {
+    await driver.shutdown();
+  }
+});
