@@ -35,3 +35,4 @@ export * from "./controllers/namespace.ts";
 export * from "./controllers/node_ipam.ts";
 export * from "./controllers/node_lifecycle.ts";
 export * from "./controllers/replicaset.ts";
+export * from "./kubectl/mod.ts";

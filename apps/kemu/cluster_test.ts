@@ -30,3 +30,17 @@ test("a command on a location that does not exist gets the tool's error, not a c
     await driver.shutdown();
   }
 });
+
+test("kemu up --nodes 3 with piped commands: kubectl on node1 lists three Ready nodes, ssh reaches node3", async (t) => {
+  const { spawnSync } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const main = fileURLToPath(new URL("./main.js", import.meta.url));
+  const r = spawnSync(process.execPath, [main, "up", "--nodes", "3"], {
+    input: "kubectl get nodes\nssh node3 hostname\nexit\n",
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  t.is(r.status, 0, r.stderr);
+  t.is(r.stdout.split("\n").filter((l) => /^node[123]\s+Ready\s/.test(l)).length, 3, r.stdout);
+  t.regex(r.stdout, /^root@node1:~# ssh node3 hostname\nnode3$/m);
+});

@@ -48,6 +48,7 @@ export function planTopology(nodes: number): Topology {
       role: "node",
       links: [{ ifname: "eth0", mac: 0x5254_0000_0000 + i, cidr: `192.168.0.${ADDRESSES.nodeBase + i}/24`, segment: underlay, member: i - 1 }],
       gateway: ADDRESSES.gateway,
+      entry: new URL(import.meta.resolve("@kemu/control/node-worker")),
     });
   }
   hosts.push({

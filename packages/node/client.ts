@@ -12,8 +12,15 @@ export class HostClient {
   readonly #sessions = new Map<number, { output(chunk: string, stream: "stdout" | "stderr"): void; exited(code: number): void }>();
   #nextId = 1;
   #dead: Error | undefined;
-  /** Real time: where bus messages from this host go (the cluster relays them). */
-  onBus: ((msg: import("./bus.ts").BusMessage) => void) | undefined;
+  #onBus: ((msg: import("./bus.ts").BusMessage) => void) | undefined;
+  /** Bus messages that arrived before a relay was attached (a host talks as it boots). */
+  readonly #early: import("./bus.ts").BusMessage[] = [];
+
+  /** Real time: where bus messages from this host go (the cluster relays them); early ones are handed over at once. */
+  set onBus(relay: ((msg: import("./bus.ts").BusMessage) => void) | undefined) {
+    this.#onBus = relay;
+    if (relay) for (const msg of this.#early.splice(0)) relay(msg);
+  }
 
   /** Starts a host worker; `entry` is the worker script (a node's by default). */
   constructor(
@@ -74,7 +81,8 @@ export class HostClient {
     } else if (msg.type === "output") {
       this.#sessions.get(msg.session)?.output(msg.chunk, msg.stream);
     } else if (msg.type === "bus") {
-      this.onBus?.(msg.msg);
+      if (this.#onBus) this.#onBus(msg.msg);
+      else this.#early.push(msg.msg);
     } else if (msg.type === "exited") {
       this.#sessions.get(msg.session)?.exited(msg.code);
       this.#sessions.delete(msg.session);

@@ -62,6 +62,8 @@ export function runHostWorker(extend?: HostExtension): void {
     const api = new BusApiClient(bus, init.control, { encode: encodeObject, decode: decodeObject });
     kubelet = new Kubelet(host, api, { nodeName: host.name, nodeIP: init.links[0]!.cidr.split("/")[0]! });
     host.provide("kubelet", kubelet);
+    // One API client per host: its handlers own the bus's api channels.
+    host.provide("api", api);
     void kubelet.start();
     bus.serve("logs", (body) => {
       const b = body as { namespace: string; pod: string; container?: string };

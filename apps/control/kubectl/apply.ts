@@ -71,7 +71,7 @@ async function applyOne(env: Env, m: ManifestObject): Promise<void> {
   const name = m.object.metadata.name ?? "";
   if (name === "" && m.object.metadata.generateName) throw new CmdError(`from ${m.object.metadata.generateName}: cannot use generate name with apply`);
   const ns = nsOf(m);
-  const { modified, annotation } = modifiedConfiguration(m.object);
+  const { modified } = modifiedConfiguration(m.object);
   const out = (op: string) => (env.flags.string("output") === "name" ? `${kindPrefix(m.resource)}/${name}\n` : `${kindPrefix(m.resource)}/${name} ${op}\n`);
   let current: KubeObject;
   try {
@@ -109,14 +109,10 @@ async function applyOne(env: Env, m: ManifestObject): Promise<void> {
         continue;
       }
       const patched = addSourceToErr("patching", m.source, err as Error);
-      throw addSourceToErr(`applying patch:\n${annotationPatch(annotation)}\nto:\n${infoString(m.resource, name, ns)}\nfor:`, m.source, patched);
+      throw addSourceToErr(`applying patch:\n${toCompactJson(merged.patch)}\nto:\n${infoString(m.resource, name, ns)}\nfor:`, m.source, patched);
     }
   }
   env.out(out("configured"));
-}
-
-function annotationPatch(annotation: string): string {
-  return toCompactJson({ metadata: { annotations: { [LAST_APPLIED]: annotation } } });
 }
 
 /** resource.Info's String(): the mapping, then name and namespace. */
@@ -182,20 +178,32 @@ function mergeKey(path: readonly string[], items: readonly unknown[]): string | 
   return key;
 }
 
+/** What merge3 found: the object to write, whether kubectl's patch is not `{}`, and that patch. */
+export interface Merge {
+  value: unknown;
+  changed: boolean;
+  patch: unknown;
+}
+
 /**
  * A three-way strategic merge of what was applied before (`original`),
  * what is applied now (`modified`) and what the server has (`current`):
- * the object to write, and whether the patch kubectl would send is not `{}`.
+ * the object to write, whether the patch kubectl would send is not `{}`,
+ * and that patch (keyed lists with their `$setElementOrder` directive).
  */
-export function merge3(original: unknown, modified: unknown, current: unknown, path: readonly string[]): { value: unknown; changed: boolean } {
+export function merge3(original: unknown, modified: unknown, current: unknown, path: readonly string[]): Merge {
   if (isMap(modified)) {
     const result: Record<string, unknown> = isMap(current) ? { ...current } : {};
+    const patch: Record<string, unknown> = {};
     let changed = !isMap(current);
     for (const [k, v] of Object.entries(modified)) {
       const r = merge3(isMap(original) ? original[k] : undefined, v, isMap(current) ? current[k] : undefined, [...path, k]);
       if (r.changed) {
         if (r.value === null) delete result[k];
         else result[k] = r.value;
+        patch[k] = r.patch;
+        const order = (r as { order?: unknown }).order;
+        if (order !== undefined) patch[`$setElementOrder/${k}`] = order;
         changed = true;
       }
     }
@@ -203,11 +211,12 @@ export function merge3(original: unknown, modified: unknown, current: unknown, p
       for (const k of Object.keys(original)) {
         if (!(k in modified)) {
           delete result[k];
+          patch[k] = null;
           changed = true;
         }
       }
     }
-    return { value: result, changed };
+    return { value: result, changed, patch: isMap(current) ? patch : modified };
   }
   if (Array.isArray(modified) && Array.isArray(current)) {
     const key = mergeKey(path, [...modified, ...current]);
@@ -216,30 +225,38 @@ export function merge3(original: unknown, modified: unknown, current: unknown, p
       const find = (list: readonly unknown[], v: unknown) => list.find((x) => isMap(x) && deepEqual(x[key], v));
       let changed = false;
       const out: unknown[] = [];
+      const patch: unknown[] = [];
       for (const m of modified as Array<Record<string, unknown>>) {
         const c = find(current, m[key]);
         if (c === undefined) {
           out.push(m);
+          patch.push(m);
           changed = true;
           continue;
         }
         const r = merge3(find(orig, m[key]), m, c, path);
         out.push(r.value);
-        changed ||= r.changed;
+        if (r.changed) {
+          patch.push({ [key]: m[key], ...(r.patch as Record<string, unknown>) });
+          changed = true;
+        }
       }
       for (const c of current as Array<Record<string, unknown>>) {
         if (find(modified, c[key]) !== undefined) continue;
-        if (find(orig, c[key]) !== undefined) changed = true;
-        else out.push(c);
+        if (find(orig, c[key]) !== undefined) {
+          patch.push({ $patch: "delete", [key]: c[key] });
+          changed = true;
+        } else out.push(c);
       }
       for (const o of orig as Array<Record<string, unknown>>) {
         if (isMap(o) && find(modified, o[key]) === undefined && find(current, o[key]) === undefined) changed = true;
       }
-      return { value: out, changed };
+      const order = (modified as Array<Record<string, unknown>>).map((m) => ({ [key]: m[key] }));
+      return Object.assign({ value: out, changed, patch }, changed ? { order } : {});
     }
   }
-  if (deepEqual(modified, current)) return { value: current, changed: false };
-  return { value: modified, changed: true };
+  if (deepEqual(modified, current)) return { value: current, changed: false, patch: undefined };
+  return { value: modified, changed: true, patch: modified };
 }
 
 /** Runs `kubectl create -f …`. */

@@ -6,7 +6,7 @@
 import { ApiError, type KubeObject, type ResourceInfo, resourceForName } from "@kemu/api";
 import { age } from "./age.ts";
 import { type Env, getObject, kindPrefix, listObjects, mustResource, namespaceFor, sleep, withTypeMeta } from "./_env.ts";
-import { TABLE_TABS, TabBuffer, alignTabs } from "./_tabwriter.ts";
+import { TABLE_TABS, alignTabs } from "./_tabwriter.ts";
 import { AggregateError, CmdError, SilentExit, aggregate } from "./errors.ts";
 import { JsonPath, printValue, relaxedJsonPath } from "./jsonpath.ts";
 import { readManifests } from "./manifest.ts";
@@ -284,18 +284,16 @@ async function watch(env: Env, requests: Request[], o: { allNamespaces: boolean;
   const ns = namespaceFor(env, resource, o.allNamespaces);
   const withNamespace = o.allNamespaces && resource.namespaced;
   const wide = env.flags.string("output") === "wide";
-  const tabs = new TabBuffer(TABLE_TABS);
-  let widths = "";
+  // kubectl's tabwriter remembers the widths of what it printed first: later rows keep to them
+  let remembered = "";
   const emit = (objects: KubeObject[], header: boolean) => {
     const table = tableFor(resource, objects, env.now());
     const text = renderTable(table, resource, { wide, withNamespace, withKind: false, showLabels: env.flags.bool("show-labels"), printHeader: header });
     if (text === "") return;
-    // kubectl's tabwriter remembers the first table's column widths for later rows
-    const aligned = alignTabs(widths + text, TABLE_TABS).split("\n").slice(widths === "" ? 0 : widths.split("\n").length - 1).join("\n");
-    if (widths === "") widths = text;
-    env.out(aligned);
+    const skip = remembered === "" ? 0 : remembered.split("\n").length - 1;
+    env.out(alignTabs(remembered + text, TABLE_TABS).split("\n").slice(skip).join("\n"));
+    if (remembered === "") remembered = text;
   };
-  void tabs;
   let initial: KubeObject[] = [];
   try {
     initial = names.length > 0 ? await Promise.all(names.map((n) => getObject(env, resource, ns, n))) : await listObjects(env, resource, ns, { labelSelector: o.labelSelector });

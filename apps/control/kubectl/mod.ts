@@ -9,4 +9,4 @@
  * @module
  */
 export * from "./kubectl.ts";
-export { humanDuration, age, rfc1123z } from "./age.ts";
+export { humanDuration } from "./age.ts";

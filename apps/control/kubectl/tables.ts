@@ -8,6 +8,7 @@ import type {
   Deployment,
   EndpointSlice,
   Endpoints,
+  Event,
   KubeObject,
   Namespace,
   Node,
@@ -43,6 +44,7 @@ const COLUMNS: Record<string, Column[]> = {
   ReplicaSet: [c("Name"), c("Desired"), c("Current"), c("Ready"), c("Age"), c("Containers", 1), c("Images", 1), c("Selector", 1)],
   Namespace: [c("Name"), c("Status"), c("Age")],
   ConfigMap: [c("Name"), c("Data"), c("Age")],
+  Event: [c("Last Seen"), c("Type"), c("Reason"), c("Object"), c("Subobject", 1), c("Source", 1), c("Message"), c("First Seen", 1), c("Count", 1), c("Name", 1)],
 };
 
 /** The table of `objects` (all of `resource`'s kind) at emulated time `nowMs`. */
@@ -103,9 +105,28 @@ function cellsFor(kind: string, o: KubeObject, now: number): string[] {
       const binary = (cm["binaryData"] ?? {}) as Record<string, unknown>;
       return [name, String(Object.keys(cm.data ?? {}).length + Object.keys(binary).length), created];
     }
+    case "Event":
+      return eventCells(o as Event, now);
     default:
       return [name, created];
   }
+}
+
+function eventCells(e: Event, now: number): string[] {
+  const first = e.firstTimestamp ? age(e.firstTimestamp, now) : age(e.eventTime, now);
+  const series = e["series"] as { count?: number; lastObservedTime?: string } | undefined;
+  let last = e.lastTimestamp ? age(e.lastTimestamp, now) : first;
+  let count = e.count ?? 0;
+  if (series) {
+    last = age(series.lastObservedTime, now);
+    count = series.count ?? 0;
+  } else if (count === 0) count = 1;
+  const ref = e.involvedObject ?? { kind: "", name: "" };
+  const target = ref.name ? `${ref.kind.toLowerCase()}/${ref.name}` : ref.kind.toLowerCase();
+  const component = e.source?.component || ((e["reportingController"] as string | undefined) ?? "");
+  const instance = e.source?.host || (e.reportingInstance ?? "");
+  const source = instance ? `${component}, ${instance}` : component;
+  return [last, e.type ?? "", e.reason ?? "", target, ref.fieldPath ?? "", source, (e.message ?? "").trim(), first, String(count), e.metadata.name ?? ""];
 }
 
 function selectorText(sel: Deployment["spec"]["selector"] | undefined): string {

@@ -16,7 +16,7 @@ import { IpSets } from "./ipset.ts";
 import { formatPacketLog } from "./log.ts";
 import { icmpReplyTranslation, type Manip, type NatRange, natInitialized, natPacket, nullRange, setupNat } from "./nat.ts";
 import { RecentTables } from "./recent.ts";
-import type { CtState, PacketContext, Rule, TableName, Verdict } from "./rule.ts";
+import type { CtState, Rule, TableName, Verdict } from "./rule.ts";
 import { BUILTIN_CHAINS, type Chain, Table, TABLE_ORDER } from "./table.ts";
 import type { NatContext } from "./targets.ts";
 
@@ -433,6 +433,3 @@ export class Netfilter implements PacketHooks, NetfilterServices {
 function releaseRule(r: Rule): void {
   for (const m of r.matches) m.release?.();
 }
-
-/** Re-exported for commands: a flow's state as `conntrack` and the matches see it. */
-export type { PacketContext };

@@ -5,6 +5,8 @@
  * checks in the same order and iptables' own error words.
  */
 import { type HostResolver, paramError, parseAddressList, strtoui, XtablesError } from "./_xtables.ts";
+
+export { type HostResolver, XtablesError } from "./_xtables.ts";
 import type { ExtParser, NetfilterServices, ParseEnv } from "./extension.ts";
 import { MATCHES, PROTO_BY_NAME } from "./matches.ts";
 import { anyIpSpec, type IpSpec, type Match, Rule, type RuleAction, type TableName, type Target } from "./rule.ts";
@@ -216,12 +218,20 @@ export function parseIptables(argv: readonly string[], options: ParseOptions): I
       if (!"sdpiof".includes(letter)) throw paramError(`cannot have ! before -${letter}`);
     }
   };
-  const env = (): ParseEnv => ({
-    proto: ip.proto,
-    invProto: ip.invProto,
-    table: (isTableName(tableName) ? tableName : "filter") as TableName,
+  // Extensions see the rule as it is when they look: `-m udp -p udp` is fine.
+  const liveEnv: ParseEnv = {
+    get proto() {
+      return ip.proto;
+    },
+    get invProto() {
+      return ip.invProto;
+    },
+    get table() {
+      return (isTableName(tableName) ? tableName : "filter") as TableName;
+    },
     services: options.services,
-  });
+  };
+  const env = (): ParseEnv => liveEnv;
   const loadMatch = (name: string): void => {
     const factory = MATCHES[name];
     if (factory === undefined) throw paramError(`Couldn't load match \`${name}':No such file or directory\n`);

@@ -8,7 +8,7 @@ import { maskLen, ntoa } from "./_xtables.ts";
 import type { IpSpec, Rule } from "./rule.ts";
 import type { Chain, Table } from "./table.ts";
 
-/** Protocol names iptables-save prints (xtables_chain_protos). */
+/** Protocol names iptables knows itself (xtables_chain_protos). */
 const SAVE_PROTOS: Readonly<Record<number, string>> = {
   6: "tcp",
   132: "sctp",
@@ -23,7 +23,10 @@ const SAVE_PROTOS: Readonly<Record<number, string>> = {
   108: "ipcomp",
 };
 
-/** Protocol names `iptables -L` prints without -n (getprotobynumber, then the built-in list). */
+/**
+ * Protocol names as iptables 1.8.10 prints them in save form and in `-L`
+ * without -n: its own list, then /etc/protocols (getprotobynumber).
+ */
 export const PROTO_NAMES: Readonly<Record<number, string>> = {
   ...SAVE_PROTOS,
   0: "all",
@@ -57,7 +60,7 @@ export function saveIpSpec(ip: IpSpec): string {
   s += saveIface("o", ip.outIface, ip.invOut);
   if (ip.proto > 0) {
     if (ip.invProto) s += " !";
-    s += ` -p ${SAVE_PROTOS[ip.proto] ?? String(ip.proto)}`;
+    s += ` -p ${PROTO_NAMES[ip.proto] ?? String(ip.proto)}`;
   }
   if (ip.frag) s += `${ip.invFrag ? " !" : ""} -f`;
   return s;

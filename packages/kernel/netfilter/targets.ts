@@ -264,7 +264,7 @@ function parseDotted(text: string): number | undefined {
 
 function natParser(name: "DNAT" | "SNAT" | "MASQUERADE" | "REDIRECT"): TargetFactory {
   return (env) => {
-    const portok = [6, 17, 132, 33, 1].includes(env.proto) && !env.invProto;
+    const portok = (): boolean => [6, 17, 132, 33, 1].includes(env.proto) && !env.invProto;
     const r = {
       mapIps: false,
       minIp: 0,
@@ -295,7 +295,7 @@ function natParser(name: "DNAT" | "SNAT" | "MASQUERADE" | "REDIRECT"): TargetFac
             r.persistent = true;
             return;
           case "to-ports": {
-            const ports = parsePorts(args[0]!, portok);
+            const ports = parsePorts(args[0]!, portok());
             r.protoSpecified = true;
             r.minPort = ports.min;
             r.maxPort = ports.max;
@@ -306,7 +306,7 @@ function natParser(name: "DNAT" | "SNAT" | "MASQUERADE" | "REDIRECT"): TargetFac
             const text = args[0]!;
             const colon = text.indexOf(":");
             if (colon >= 0) {
-              const ports = parsePorts(text.slice(colon + 1), portok);
+              const ports = parsePorts(text.slice(colon + 1), portok());
               r.protoSpecified = true;
               r.minPort = ports.min;
               r.maxPort = ports.max;
