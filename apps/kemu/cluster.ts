@@ -56,6 +56,8 @@ class WorkerCluster implements ClusterDriver {
   readonly #nextAt = new Map<HostClient, number | undefined>();
   #pendingArrival: number | undefined;
   readonly #results = new Map<number, ExecResult>();
+  /** Hosts whose worker is gone (crashed): rounds and relays skip them. */
+  readonly #dead = new Set<HostClient>();
   /** Lockstep: bus messages sent last round, by destination host. */
   #inbox = new Map<string, BusMessage[]>();
 
@@ -66,7 +68,7 @@ class WorkerCluster implements ClusterDriver {
   ) {
     this.hosts = clients.map((c) => c.name);
     this.threadIds = new Map(clients.map((c) => [c.name, c.threadId]));
-    for (const c of clients) c.onBus = (msg) => this.clients.find((t) => t.name === msg.to)?.notify({ type: "bus", msg });
+    for (const c of clients) c.onBus = (msg) => this.#live().find((t) => t.name === msg.to)?.notify({ type: "bus", msg });
   }
 
   async exec(location: Location, command: string, options: { stdin?: string } = {}): Promise<ExecResult> {
@@ -131,7 +133,7 @@ class WorkerCluster implements ClusterDriver {
   /** The earliest instant anything can happen anywhere: a host's timer or a frame's arrival. */
   #earliest(): number | undefined {
     let t = this.#pendingArrival;
-    for (const c of this.clients) {
+    for (const c of this.#live()) {
       const n = this.#nextAt.has(c) ? this.#nextAt.get(c) : this.#now;
       if (n !== undefined && (t === undefined || n < t)) t = n;
     }
@@ -142,13 +144,15 @@ class WorkerCluster implements ClusterDriver {
   async #round(until: number): Promise<void> {
     const inbox = this.#inbox;
     this.#inbox = new Map();
+    const live = this.#live();
     const reports = await Promise.all(
-      this.clients.map((c) => c.request<RoundReport>({ type: "round", until, inbox: inbox.get(c.name) ?? [] })),
+      live.map((c) => c.request<RoundReport>({ type: "round", until, inbox: inbox.get(c.name) ?? [] })),
     );
     this.#pendingArrival = undefined;
     // Collected in host order, then stably sorted by send time: the same every run.
     const sent = reports.flatMap((r) => r.outbox).sort((a, b) => a.sentAt - b.sentAt);
     for (const msg of sent) {
+      if (this.#live().every((c) => c.name !== msg.to)) continue;
       const list = this.#inbox.get(msg.to) ?? [];
       list.push(msg);
       this.#inbox.set(msg.to, list);
@@ -156,7 +160,7 @@ class WorkerCluster implements ClusterDriver {
       if (this.#pendingArrival === undefined || arrival < this.#pendingArrival) this.#pendingArrival = arrival;
     }
     reports.forEach((r, i) => {
-      this.#nextAt.set(this.clients[i]!, r.nextAt ?? undefined);
+      this.#nextAt.set(live[i]!, r.nextAt ?? undefined);
       if (r.minSent !== undefined && r.minSent !== null) {
         const arrival = r.minSent + this.lookahead;
         if (this.#pendingArrival === undefined || arrival < this.#pendingArrival) this.#pendingArrival = arrival;
@@ -193,20 +197,36 @@ class WorkerCluster implements ClusterDriver {
   }
 
   async writePcaps(dir: string): Promise<string[]> {
-    const lists = await Promise.all(this.clients.map((c) => c.request<string[]>({ type: "pcaps", dir })));
+    const lists = await Promise.all(this.#live().map((c) => c.request<string[]>({ type: "pcaps", dir })));
     return lists.flat();
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all(this.clients.map((c) => c.terminate()));
+    await Promise.all(this.#live().map((c) => c.terminate()));
+  }
+
+  async crash(host: string): Promise<void> {
+    const client = this.clients.find((c) => c.name === host);
+    if (!client) throw new Error(`kemu: no host named ${host}`);
+    if (this.#dead.has(client)) return;
+    this.#dead.add(client);
+    this.#nextAt.delete(client);
+    this.#inbox.delete(host);
+    await client.kill();
+  }
+
+  #live(): HostClient[] {
+    return this.clients.filter((c) => !this.#dead.has(c));
   }
 
   /** The host that runs a location: a named host, or whichever node has the container. */
   async #clientFor(location: Location): Promise<HostClient | string> {
     if (location.kind === "host") {
-      return this.clients.find((c) => c.name === location.host) ?? `kemu: no host named ${location.host} in this cluster`;
+      const c = this.clients.find((h) => h.name === location.host);
+      if (c && this.#dead.has(c)) return `ssh: connect to host ${location.host} port 22: No route to host`;
+      return c ?? `kemu: no host named ${location.host} in this cluster`;
     }
-    for (const c of this.clients) {
+    for (const c of this.#live()) {
       if (await c.request<boolean>({ type: "locate", location: location as WireLocation })) return c;
     }
     return location.kind === "container"

@@ -52,6 +52,8 @@ export interface ClusterDriver {
   writePcaps(dir: string): Promise<string[]>;
   /** Stops every host. */
   shutdown(): Promise<void>;
+  /** A power cut: the host's worker is terminated; the others go on without it. */
+  crash?(host: string): Promise<void>;
   /** The worker thread of each host, by host name (where hosts run in threads). */
   readonly threadIds?: ReadonlyMap<string, number>;
 }

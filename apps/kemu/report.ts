@@ -44,6 +44,7 @@ export function formatRunStart(scenario: Scenario, options: ReportOptions & { re
  */
 export function formatStepStart(step: Step, options: ReportOptions): string {
   if (step.kind === "sleep") return `\n${paint(options, "bold", step.name ?? `sleep ${step.duration}`)}\n`;
+  if (step.kind === "fault") return `\n${paint(options, "bold", step.name ?? step.text)}\n`;
   const where = paint(options, "cyan", step.where);
   if (step.name !== undefined) return `\n${where}: ${paint(options, "bold", step.name)}\n`;
   const [first = "", ...rest] = step.command.split("\n");

@@ -92,6 +92,11 @@ async function runStep(step: Step, index: number, driver: ClusterDriver): Promis
         failures,
       };
     }
+    case "fault": {
+      if (!driver.crash) throw new Error("this cluster cannot inject faults");
+      await driver.crash(step.node);
+      return { index, step, location: null, command: step.text, exit: 0, stdout: "", stderr: "", passed: true, failures: [] };
+    }
     case "sleep":
       await driver.sleep(step.ms);
       return {

@@ -48,8 +48,19 @@ export interface SleepStep extends StepBase {
   readonly duration: string;
 }
 
+/** Breaks something on purpose: `fault: { node: node2, crash: true }`. */
+export interface FaultStep extends StepBase {
+  readonly kind: "fault";
+  /** The host the fault hits. */
+  readonly node: string;
+  /** Power cut: the host's worker is terminated, everything on it lost. */
+  readonly crash: true;
+  /** How the step prints as a command line: `fault node2 crash`. */
+  readonly text: string;
+}
+
 /** One step of a scenario. */
-export type Step = RunStep | SleepStep;
+export type Step = RunStep | SleepStep | FaultStep;
 
 /** A validated scenario, ready to run. */
 export interface Scenario {
@@ -163,8 +174,42 @@ const SLEEP: StepKind = {
   },
 };
 
+/** The keys of a `fault:` block. */
+export const FAULT_KEYS: readonly string[] = ["node", "crash"];
+
+const FAULT: StepKind = {
+  key: "fault",
+  keys: [],
+  read(fields, { checker: c, path, base, nodes }) {
+    const entry = fields.get("fault")!;
+    const fpath = join(path, "fault");
+    const block = c.fields(entry.value, fpath, { keys: FAULT_KEYS, what: "fault" });
+    if (block === undefined) return undefined;
+    const nodeEntry = block.get("node");
+    const crashEntry = block.get("crash");
+    if (!nodeEntry) {
+      c.fail(entry.value, fpath, `a fault needs "node" (link faults arrive with the fault-injection issue)`);
+      return undefined;
+    }
+    const node = c.string(nodeEntry.value, join(fpath, "node"));
+    if (node === undefined) return undefined;
+    if (nodes !== undefined) {
+      const parsed = parseHost(node, nodes);
+      if ("error" in parsed) {
+        c.fail(nodeEntry.value, join(fpath, "node"), parsed.error);
+        return undefined;
+      }
+    }
+    if (!crashEntry || (crashEntry.value as { toJSON?: () => unknown } | null)?.toJSON?.() !== true) {
+      c.fail(crashEntry?.value ?? entry.value, join(fpath, "crash"), `a node fault needs "crash: true"`);
+      return undefined;
+    }
+    return { ...base, kind: "fault", node, crash: true, text: `fault ${node} crash` };
+  },
+};
+
 /** Every kind of step, in the order messages list them. */
-const STEP_KINDS: readonly StepKind[] = [RUN, SLEEP];
+const STEP_KINDS: readonly StepKind[] = [RUN, SLEEP, FAULT];
 
 /** Every key a step may have, whatever its kind. */
 export const STEP_KEYS: readonly string[] = [
@@ -262,7 +307,8 @@ function readSteps(c: Checker, value: Value, nodes: number | undefined): Step[] 
 function readStep(c: Checker, value: Value, path: string, nodes: number | undefined): Step | undefined {
   const fields = c.fields(value, path, { keys: STEP_KEYS, what: `a step (a mapping such as "on: node1" and "run: …")` });
   if (!fields) return undefined;
-  const kindNames = STEP_KINDS.map((k) => `"${k.key}"`).join(" or ");
+  const quoted = STEP_KINDS.map((k) => `"${k.key}"`);
+  const kindNames = quoted.length > 1 ? `${quoted.slice(0, -1).join(", ")} or ${quoted.at(-1)}` : (quoted[0] ?? "");
   const kinds = STEP_KINDS.filter((k) => fields.has(k.key));
   if (kinds.length === 0) {
     c.fail(value, path, `a step needs one of ${kindNames}`);

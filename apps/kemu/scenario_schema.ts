@@ -74,6 +74,25 @@ const sleepStep = {
   additionalProperties: false,
 } as const;
 
+const faultStep = {
+  type: "object",
+  description: "Breaks something on purpose. Today: a node's power cut (its worker thread is terminated, everything on it lost).",
+  properties: {
+    ...commonStep,
+    fault: {
+      type: "object",
+      properties: {
+        node: { type: "string", pattern: "^(node[1-9][0-9]*|control|gateway|outside)$", description: "The host the fault hits." },
+        crash: { const: true, description: "Terminate the host's worker, as a power cut would." },
+      },
+      required: ["node", "crash"],
+      additionalProperties: false,
+    },
+  },
+  required: ["fault"],
+  additionalProperties: false,
+} as const;
+
 /** The JSON Schema of a scenario file. */
 export const SCENARIO_SCHEMA = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
@@ -101,7 +120,7 @@ export const SCENARIO_SCHEMA = {
       type: "array",
       minItems: 1,
       description: "What to do, in order.",
-      items: { oneOf: [runStep, sleepStep] },
+      items: { oneOf: [runStep, sleepStep, faultStep] },
     },
   },
   required: ["name", "steps"],

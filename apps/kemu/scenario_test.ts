@@ -134,11 +134,11 @@ steps:
   - run ls
 `),
     [
-      `${FILE}:3:5: steps[0]: a step needs one of "run" or "sleep"`,
-      `${FILE}:4:5: steps[1]: a step needs one of "run" or "sleep"`,
+      `${FILE}:3:5: steps[0]: a step needs one of "run", "sleep" or "fault"`,
+      `${FILE}:4:5: steps[1]: a step needs one of "run", "sleep" or "fault"`,
       `${FILE}:5:5: steps[2]: a "run" step needs "on: HOST" or "in: CONTAINER"`,
       `${FILE}:7:5: steps[3]: a step runs either "on" a host or "in" a container or pod, not both`,
-      `${FILE}:10:5: steps[4]: a step has only one of "run" or "sleep", not "sleep" and "run"`,
+      `${FILE}:10:5: steps[4]: a step has only one of "run", "sleep" or "fault", not "sleep" and "run"`,
       `${FILE}:12:5: steps[5].stdin: only a "run" step takes "stdin"`,
       `${FILE}:13:5: steps[6]: expected a step (a mapping such as "on: node1" and "run: …"), got the string "run ls"`,
     ],
@@ -219,4 +219,18 @@ test("the example at the top of SCENARIOS.md is a valid scenario", (t) => {
   const s = parse(example!);
   t.is(s.steps.length, 6);
   t.like(s.steps[3], { name: "both veths are on docker0" });
+});
+
+test("a fault step names the node and needs crash: true", (t) => {
+  const ok = parseScenario("name: f\ncluster: { nodes: 2 }\nsteps:\n  - fault: { node: node2, crash: true }\n", { file: "f.yaml" });
+  t.true(ok.ok);
+  if (ok.ok) t.deepEqual(ok.scenario.steps[0], { kind: "fault", node: "node2", crash: true, text: "fault node2 crash", line: 4 });
+  const bad = parseScenario("name: f\nsteps:\n  - fault: { node: node7, crash: true }\n  - fault: { node: node1 }\n  - fault: { node: node1, crash: true, lose: 5 }\n", { file: "f.yaml" });
+  t.false(bad.ok);
+  if (!bad.ok) {
+    const text = bad.errors.map((e) => `${e.line}: ${e.path}: ${e.message}`).join("\n");
+    t.regex(text, /3: steps\[0\]\.fault\.node: "node7" is not a host of this cluster/);
+    t.regex(text, /4: steps\[1\]\.fault\.crash: a node fault needs "crash: true"/);
+    t.regex(text, /5: steps\[2\]\.fault\.lose: unknown key/);
+  }
 });

@@ -62,6 +62,12 @@ export class HostClient {
     this.#sessions.set(session, handlers);
   }
 
+  /** Terminates the worker at once, as a power cut would: nothing is asked of it first. */
+  async kill(): Promise<void> {
+    this.#fail(new Error(`host ${this.init.name} crashed`));
+    await this.#worker.terminate();
+  }
+
   /** Stops the worker. */
   async terminate(): Promise<void> {
     if (!this.#dead) {

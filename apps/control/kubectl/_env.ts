@@ -2,7 +2,7 @@
  * What every kubectl subcommand works with: the process, the API, the
  * namespace in effect, the parsed flags and the runtime hooks for exec/logs.
  */
-import { ApiError, type ApiClient, type KubeObject, type ListOptions, type ObjectList, type Pod, type ResourceInfo, RESOURCES, resourceForName } from "@kemu/api";
+import { ApiError, type ApiClient, type KubeObject, type ListOptions, type ObjectList, type Pod, type ResourceInfo, resourceForName } from "@kemu/api";
 import type { Input, Output, ProcessContext } from "@kemu/node";
 import { NoResourceMatchError, notFound } from "./errors.ts";
 import type { Flags } from "./flags.ts";
@@ -121,9 +121,6 @@ export function matchesFields(selector: string, o: KubeObject): boolean {
 export function isNotFound(err: unknown): boolean {
   return err instanceof ApiError && err.status.reason === "NotFound";
 }
-
-/** The resources served, for api-resources and `get all`. */
-export const SERVED = RESOURCES;
 
 /**
  * Sleeps until the named object changes (a watch event after

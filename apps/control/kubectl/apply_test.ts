@@ -208,3 +208,34 @@ test("scale sets the replica count", async (t) => {
     stderr: "error: The --replicas=COUNT flag is required, and COUNT must be greater than or equal to 0\n",
   });
 });
+
+test("the three-way merge keeps server defaults inside keyed lists and reports the patch kubectl would send", async (t) => {
+  const { merge3 } = await import("./apply.ts");
+  const original = { spec: { containers: [{ name: "nginx", image: "nginx" }] } };
+  const current = { spec: { containers: [{ name: "nginx", image: "nginx", imagePullPolicy: "Always" }], dnsPolicy: "ClusterFirst" } };
+  t.false(merge3(original, original, current, []).changed);
+  const modified = { spec: { containers: [{ name: "nginx", image: "nginx:1.25" }] } };
+  const m = merge3(original, modified, current, []);
+  t.true(m.changed);
+  t.deepEqual(m.value, { spec: { containers: [{ name: "nginx", image: "nginx:1.25", imagePullPolicy: "Always" }], dnsPolicy: "ClusterFirst" } });
+  t.deepEqual(m.patch, { spec: { "$setElementOrder/containers": [{ name: "nginx" }], containers: [{ name: "nginx", image: "nginx:1.25" }] } });
+});
+
+test("an unknown field in a re-apply is refused when kubectl patches", async (t) => {
+  const h = new KubectlHarness();
+  h.file("/pod.yaml", POD);
+  await h.kubectl("apply -f /pod.yaml");
+  h.file("/pod.yaml", POD.replace("containerPort", "continerPort"));
+  const r = await h.kubectl("apply -f /pod.yaml");
+  t.is(r.exit, 1);
+  t.regex(r.stderr, /^Error from server \(BadRequest\): error when applying patch:\n\{.*"continerPort":80.*\}\nto:\nResource: "\/v1, Resource=pods", GroupVersionKind: "\/v1, Kind=Pod"\nName: "nginx", Namespace: "default"\nfor: "\/pod.yaml": error when patching "\/pod.yaml": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers\[0\].ports\[0\].continerPort"\n$/);
+});
+
+test("delete --all deletes every object of the type in the namespace", async (t) => {
+  const h = new KubectlHarness();
+  h.pod("a", { status: { phase: "Pending" } });
+  h.pod("b", { status: { phase: "Pending" } });
+  h.pod("c", { namespace: "kube-system", status: { phase: "Pending" } });
+  t.deepEqual(await h.kubectl("delete pods --all"), { exit: 0, stdout: 'pod "a" deleted\npod "b" deleted\n', stderr: "" });
+  t.is(h.cluster.server.store.list("pods").length, 1);
+});

@@ -3,7 +3,7 @@
  * pod) and the container the way kubectl does, then hand over to the
  * runtime's PodExec / PodLogs hooks, with kubectl's and the kubelet's errors.
  */
-import type { Deployment, KubeObject, Pod, ReplicaSet } from "@kemu/api";
+import type { Deployment, Pod, ReplicaSet } from "@kemu/api";
 import { type Env, getObject, isNotFound, listObjects, mustResource } from "./_env.ts";
 import { CmdError, ExitCodeError, statusError } from "./errors.ts";
 import { matches, selectorRequirements } from "./selector.ts";
@@ -56,12 +56,7 @@ export async function runExec(env: Env): Promise<number> {
   }
   if (podArg === undefined && f.array("filename").length === 0) throw new CmdError("pod, type/name or --filename must be specified");
   if (command.length === 0) throw new CmdError("you must specify at least one command for the container");
-  let pod: Pod;
-  try {
-    pod = await podFor(env, podArg!);
-  } catch (err) {
-    throw err;
-  }
+  const pod = await podFor(env, podArg!);
   const phase = pod.status?.phase;
   if (phase === "Succeeded" || phase === "Failed") {
     throw new CmdError(`cannot exec into a container in a completed pod; current phase is ${phase}`);
@@ -83,7 +78,10 @@ export async function runExec(env: Env): Promise<number> {
   const status = [...(pod.status?.containerStatuses ?? []), ...((pod.status?.["initContainerStatuses"] ?? []) as NonNullable<Pod["status"]>["containerStatuses"] & object)].find(
     (s) => s.name === container,
   );
-  if (status?.state?.running === undefined) throw new CmdError(`unable to upgrade connection: container not found ("${container}")`);
+  const inSpec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].some((c) => c.name === container);
+  // a kubelet that reports no container statuses yet leaves it to the runtime once the pod runs
+  const runs = status !== undefined ? status.state?.running !== undefined : inSpec && phase === "Running";
+  if (!runs) throw new CmdError(`unable to upgrade connection: container not found ("${container}")`);
   const stdinWanted = f.bool("stdin");
   let tty = f.bool("tty");
   if (tty && !stdinWanted) tty = false;
@@ -163,16 +161,14 @@ async function pickLogContainer(env: Env, pod: Pod, container: string): Promise<
 async function containerLogs(env: Env, pod: Pod, container: string, options: { follow: boolean; tail?: number }): Promise<string> {
   const statuses = [...(pod.status?.containerStatuses ?? []), ...((pod.status?.["initContainerStatuses"] ?? []) as NonNullable<NonNullable<Pod["status"]>["containerStatuses"]>)];
   const st = statuses.find((s) => s.name === container);
-  const started = st !== undefined && (st.state?.running !== undefined || st.state?.terminated !== undefined || st.lastState?.terminated !== undefined);
+  const started =
+    st !== undefined
+      ? st.state?.running !== undefined || st.state?.terminated !== undefined || st.lastState?.terminated !== undefined
+      : ["Running", "Succeeded", "Failed"].includes(pod.status?.phase ?? "");
   if (!started) {
     const reason = st?.state?.waiting?.reason ?? "ContainerCreating";
     throw statusError("BadRequest", 400, `container "${container}" in pod "${pod.metadata.name ?? ""}" is waiting to start: ${reason}`);
   }
   if (env.logs === undefined) throw new CmdError("kemu has no log runtime wired to kubectl");
   return env.logs(pod, container, options);
-}
-
-/** Whether an object is a pod (for callers holding a KubeObject). */
-export function isPod(o: KubeObject): o is Pod {
-  return o.kind === "Pod";
 }

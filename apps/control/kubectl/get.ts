@@ -3,8 +3,7 @@
  * `all`), tables with kubectl's spacing and grouping, and the `-o` formats
  * (wide, yaml, json, name, jsonpath, custom-columns).
  */
-import { ApiError, type KubeObject, type ResourceInfo, resourceForName } from "@kemu/api";
-import { age } from "./age.ts";
+import { ApiError, type KubeObject, type ResourceInfo } from "@kemu/api";
 import { type Env, getObject, kindPrefix, listObjects, mustResource, namespaceFor, sleep, withTypeMeta } from "./_env.ts";
 import { TABLE_TABS, alignTabs } from "./_tabwriter.ts";
 import { AggregateError, CmdError, SilentExit, aggregate } from "./errors.ts";
@@ -114,6 +113,19 @@ export async function runGet(env: Env): Promise<void> {
     }
   }
 
+  const sortBy = f.string("sort-by");
+  if (sortBy !== "") {
+    const path = new JsonPath(relaxedJsonPath(sortBy));
+    const key = (o: KubeObject) => path.findResults(o)[0]?.[0];
+    for (const info of infos) {
+      info.objects.sort((a, b) => {
+        const x = key(a);
+        const y = key(b);
+        if (typeof x === "number" && typeof y === "number") return x - y;
+        return String(x ?? "") < String(y ?? "") ? -1 : String(x ?? "") > String(y ?? "") ? 1 : 0;
+      });
+    }
+  }
   const human = output === "" || output === "wide";
   if (!human) {
     if (singleItemImplied && errors.length > 0) throw errors[0]!;
@@ -319,14 +331,4 @@ async function watch(env: Env, requests: Request[], o: { allNamespaces: boolean;
     stop();
   }
   throw new SilentExit(130);
-}
-
-/** The AGE text of an object (for other commands' tables). */
-export function objectAge(env: Env, o: KubeObject): string {
-  return age(o.metadata.creationTimestamp, env.now());
-}
-
-/** The resource info for a `TYPE` argument or undefined, without throwing. */
-export function tryResource(name: string): ResourceInfo | undefined {
-  return resourceForName(name);
 }

@@ -279,3 +279,41 @@ test("get without a type says what is missing", async (t) => {
       'You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse "kubectl explain <resource>" for a detailed description of that resource (e.g. kubectl explain pods).\nSee \'kubectl get -h\' for help and examples\n',
   });
 });
+
+test("events show LAST SEEN, TYPE, REASON, OBJECT and MESSAGE", async (t) => {
+  const h = new KubectlHarness({ controllers: true, kubelets: true });
+  h.cluster.addNode("node1");
+  h.file("/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n  - name: c\n    image: nginx\n");
+  await h.kubectl("apply -f /pod.yaml");
+  h.advance(42_000);
+  t.is(
+    (await h.kubectl("get events")).stdout,
+    `LAST SEEN   TYPE     REASON                    OBJECT       MESSAGE
+42s         Normal   CIDRAssignmentSucceeded   node/node1   Node node1 has been assigned CIDR 10.244.0.0/24
+42s         Normal   Scheduled                 pod/web      Successfully assigned default/web to node1
+`,
+  );
+});
+
+test("get -w prints the table, then a row per change (each write), until interrupted", async (t) => {
+  const h = new KubectlHarness();
+  h.pod("a", { status: { phase: "Pending" } });
+  const { BufferOutput, textInput } = await import("@kemu/node");
+  const out = new BufferOutput();
+  const running = h.host.spawn(["kubectl", "get", "pods", "-w"], h.host.rootSpec({ stdin: textInput(""), stdout: out, stderr: out }));
+  await h.host.advance(5_000);
+  h.pod("b", { status: { phase: "Pending" } });
+  await h.host.advance(5_000);
+  for (const p of h.host.processes.values()) p.controller.abort();
+  await h.host.advance(1);
+  t.is(await running, 130);
+  t.is(out.text, "NAME   READY   STATUS    RESTARTS   AGE\na      0/1     Pending   0          0s\nb      0/1     Pending   0          0s\nb      0/1     Pending   0          0s\n");
+});
+
+test("--sort-by orders rows by a field", async (t) => {
+  const h = podsCluster();
+  const r = await h.kubectl("get pods -l app=web --sort-by=.status.phase -o name");
+  t.is(r.stdout, "pod/pending\npod/running\n");
+  const byRestarts = await h.kubectl(["get", "pods", "--sort-by={.metadata.name}", "-o", "jsonpath={.items[0].metadata.name}"]);
+  t.is(byRestarts.stdout, "crash");
+});

@@ -15,7 +15,7 @@ import { runExec, runLogs } from "./exec.ts";
 import { FlagError, type FlagSpec, Flags, GLOBAL_FLAGS, findVerb, parseFlags } from "./flags.ts";
 import { runGet } from "./get.ts";
 import { runRollout, runWait } from "./wait.ts";
-import { toJson, toYaml } from "./yaml_out.ts";
+import { toYaml } from "./yaml_out.ts";
 
 export type { PodExec, PodLogs } from "./_env.ts";
 
@@ -466,9 +466,4 @@ async function runApiResources(env: Env): Promise<void> {
 async function runApiVersions(env: Env): Promise<void> {
   const versions = [...new Set(RESOURCES.map(apiVersionOf))].sort();
   env.out(versions.map((v) => `${v}\n`).join(""));
-}
-
-/** The JSON text kubectl version -o json prints (exported for tests). */
-export function versionJson(): string {
-  return toJson({ clientVersion: versionInfo() });
 }

@@ -235,7 +235,8 @@ export function podSummary(pod: Pod, now: number): { ready: string; status: stri
 function podCells(pod: Pod, now: number): string[] {
   const s = podSummary(pod, now);
   const ips = pod.status?.podIPs ?? [];
-  const podIP = ips[0]?.ip || "<none>";
+  // Go reads podIPs only; podIP is the fallback for a status that has not filled podIPs in
+  const podIP = ips[0]?.ip || pod.status?.podIP || "<none>";
   const nodeName = pod.spec?.nodeName || "<none>";
   const nominated = (pod.status?.["nominatedNodeName"] as string | undefined) || "<none>";
   let gates = "<none>";

@@ -1,3 +1,5 @@
+import { SERVICES } from "./_services.ts";
+
 /**
  * Helpers that reproduce libxtables' parsing and printing: numbers with C's
  * base-0 rules, addresses with autocompletion, ports and service names,
@@ -128,70 +130,44 @@ export function parseAddressList(text: string, resolve?: HostResolver): Array<{ 
   return out;
 }
 
-/** A few /etc/services entries, for service names in rules and non-numeric listings. */
-const SERVICES: ReadonlyArray<readonly [string, number]> = [
-  ["ftp-data", 20],
-  ["ftp", 21],
-  ["ssh", 22],
-  ["telnet", 23],
-  ["smtp", 25],
-  ["domain", 53],
-  ["bootps", 67],
-  ["bootpc", 68],
-  ["tftp", 69],
-  ["http", 80],
-  ["kerberos", 88],
-  ["pop3", 110],
-  ["sunrpc", 111],
-  ["ntp", 123],
-  ["imap2", 143],
-  ["snmp", 161],
-  ["ldap", 389],
-  ["https", 443],
-  ["microsoft-ds", 445],
-  ["syslog", 514],
-  ["submission", 587],
-  ["ldaps", 636],
-  ["imaps", 993],
-  ["pop3s", 995],
-  ["openvpn", 1194],
-  ["mysql", 3306],
-  ["postgresql", 5432],
-  ["http-alt", 8080],
-];
-
-/** The port of a service name, or undefined. */
-export function serviceToPort(name: string): number | undefined {
-  for (const [n, p] of SERVICES) if (n === name) return p;
-  if (name === "www") return 80;
+/** The service name of a port for a protocol (getservbyport), or undefined. */
+export function portToService(port: number, proto: "tcp" | "udp" = "tcp"): string | undefined {
+  for (const e of SERVICES) {
+    if (e[0] !== port) continue;
+    return proto === "tcp" ? e[1] : e.length === 3 ? e[2] : e[1];
+  }
   return undefined;
 }
 
-/** The service name of a port, or undefined. */
-export function portToService(port: number): string | undefined {
-  for (const [n, p] of SERVICES) if (p === port) return n;
+/** The port of a service name for a protocol (getservbyname; any protocol when undefined). */
+export function serviceToPort(name: string, proto?: "tcp" | "udp"): number | undefined {
+  for (const e of SERVICES) {
+    const tcp = e[1];
+    const udp = e.length === 3 ? e[2] : e[1];
+    if ((proto !== "udp" && tcp === name) || (proto !== "tcp" && udp === name)) return e[0];
+  }
   return undefined;
 }
 
 /** xtables_parse_port: a number or a service name, else `invalid port/service `x' specified`. */
-export function parsePort(text: string): number {
+export function parsePort(text: string, proto: "tcp" | "udp" = "tcp"): number {
   const n = strtoui(text, 0, 65535);
   if (n !== undefined) return n;
-  const s = serviceToPort(text);
+  const s = serviceToPort(text, proto);
   if (s !== undefined) return s;
   throw paramError(`invalid port/service \`${text}' specified`);
 }
 
 /** `N`, `N:M`, `:M`, `N:` as tcp/udp take them. */
-export function parsePortRange(text: string): [number, number] {
+export function parsePortRange(text: string, proto: "tcp" | "udp" = "tcp"): [number, number] {
   const colon = text.indexOf(":");
   if (colon < 0) {
-    const p = parsePort(text);
+    const p = parsePort(text, proto);
     return [p, p];
   }
-  const lo = colon === 0 ? 0 : parsePort(text.slice(0, colon));
+  const lo = colon === 0 ? 0 : parsePort(text.slice(0, colon), proto);
   const hiText = text.slice(colon + 1);
-  const hi = hiText === "" ? 0xffff : parsePort(hiText);
+  const hi = hiText === "" ? 0xffff : parsePort(hiText, proto);
   if (lo > hi) throw paramError("invalid portrange (min > max)");
   return [lo, hi];
 }

@@ -130,20 +130,25 @@ export function applyCommand(table: Table, cmd: IptablesCommand, options: ExecOp
               ...(options.hostName ? { hostName: options.hostName } : {}),
             })
           : listRules(table, c, cmd.rulenum, cmd.verbose > 0);
-      if (cmd.zeroToo) zero(table, c, 0);
-      return { output, mutated: cmd.zeroToo };
+      let said = "";
+      if (cmd.zeroToo) said = zero(table, c, 0, cmd.verbose > 0);
+      return { output: output + said, mutated: cmd.zeroToo };
     }
     case "flush": {
-      const chains = cmd.chain === undefined ? [...table.chains.values()] : [requireChain(table, cmd.chain)];
-      for (const c of chains) c.rules = [];
-      return { output: "", mutated: true };
+      const chains = cmd.chain === undefined ? table.orderedChains() : [requireChain(table, cmd.chain)];
+      let said = "";
+      for (const c of chains) {
+        if (cmd.verbose > 0) said += `Flushing chain \`${c.name}'\n`;
+        c.rules = [];
+      }
+      return { output: said, mutated: true };
     }
     case "zero":
     case "zero-num": {
       const c = cmd.chain === undefined ? undefined : requireChain(table, cmd.chain);
       if (cmd.command === "zero-num" && (c === undefined || cmd.rulenum > c.rules.length)) throw new NftError(ENOENT);
-      zero(table, c, cmd.command === "zero-num" ? cmd.rulenum : 0);
-      return { output: "", mutated: true };
+      const said = zero(table, c, cmd.command === "zero-num" ? cmd.rulenum : 0, cmd.verbose > 0);
+      return { output: said, mutated: true };
     }
     case "new-chain": {
       if (table.chain(cmd.chain!) !== undefined) throw new NftError("Chain already exists");
@@ -161,8 +166,13 @@ export function applyCommand(table: Table, cmd: IptablesCommand, options: ExecOp
           throw new XtablesError(` CHAIN_DEL failed (Device or resource busy): chain ${c.name}`, 4, "param");
         }
       }
-      for (const c of doomed) if (!c.builtin) table.chains.delete(c.name);
-      return { output: "", mutated: true };
+      let said = "";
+      for (const c of doomed) {
+        if (c.builtin) continue;
+        if (cmd.verbose > 0) said += `Deleting chain \`${c.name}'\n`;
+        table.chains.delete(c.name);
+      }
+      return { output: said, mutated: true };
     }
     case "rename-chain": {
       const c = requireChain(table, cmd.chain);
@@ -198,9 +208,11 @@ export function applyCommand(table: Table, cmd: IptablesCommand, options: ExecOp
   }
 }
 
-function zero(table: Table, chain: Chain | undefined, rulenum: number): void {
-  const chains = chain === undefined ? [...table.chains.values()] : [chain];
+function zero(table: Table, chain: Chain | undefined, rulenum: number, verbose: boolean): string {
+  const chains = chain === undefined ? table.orderedChains() : [chain];
+  let said = "";
   for (const c of chains) {
+    if (verbose && rulenum === 0) said += `Zeroing chain \`${c.name}'\n`;
     if (rulenum === 0) {
       c.counters.packets = 0;
       c.counters.bytes = 0;
@@ -210,6 +222,90 @@ function zero(table: Table, chain: Chain | undefined, rulenum: number): void {
       r.counters.packets = 0;
       r.counters.bytes = 0;
     });
+  }
+  return said;
+}
+
+/** What a tool run printed and its exit status. */
+export interface ToolResult {
+  readonly exit: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** How iptables prints an XtablesError (xtables_error, exit_tryhelp, nft_strerror). */
+export function formatXtablesError(err: XtablesError, prog = "iptables"): ToolResult {
+  const tryHelp = `Try \`${prog} -h' or '${prog} --help' for more information.\n`;
+  switch (err.style) {
+    case "nft": {
+      const einval = err instanceof NftError && err.einval;
+      return { exit: 1, stdout: "", stderr: `${prog}: ${err.message}.${einval ? " Run `dmesg' for more information." : ""}\n` };
+    }
+    case "plain":
+      return { exit: err.status, stdout: "", stderr: `${err.message === "" ? "" : `${err.message}\n`}${tryHelp}` };
+    default: {
+      let text = `${prog} v1.8.10 (nf_tables): ${err.message}\n`;
+      if (err.status === 2) text += tryHelp;
+      if (err.status === 3) text += "Perhaps iptables or your kernel needs to be upgraded.\n";
+      return { exit: err.status, stdout: "", stderr: text };
+    }
+  }
+}
+
+/** The start of `iptables -h`. */
+const HELP = `iptables v1.8.10 (nf_tables)
+
+Usage: iptables -[ACD] chain rule-specification [options]
+       iptables -I chain [rulenum] rule-specification [options]
+       iptables -R chain rulenum rule-specification [options]
+       iptables -D chain rulenum [options]
+       iptables -[LS] [chain [rulenum]] [options]
+       iptables -[FZ] [chain] [options]
+       iptables -[NX] chain
+       iptables -E old-chain-name new-chain-name
+       iptables -P chain target [options]
+       iptables -h (print this help information)
+
+Commands:
+Either long or short options are allowed.
+  --append  -A chain\t\tAppend to chain
+  --check   -C chain\t\tCheck for the existence of a rule
+  --delete  -D chain\t\tDelete matching rule from chain
+  --delete  -D chain rulenum
+\t\t\t\tDelete rule rulenum (1 = first) from chain
+  --insert  -I chain [rulenum]
+\t\t\t\tInsert in chain as rulenum (default 1=first)
+  --replace -R chain rulenum
+\t\t\t\tReplace rule rulenum (1 = first) in chain
+  --list    -L [chain [rulenum]]
+\t\t\t\tList the rules in a chain or all chains
+  --list-rules -S [chain [rulenum]]
+\t\t\t\tPrint the rules in a chain or all chains
+  --flush   -F [chain]\t\tDelete all rules in  chain or all chains
+  --zero    -Z [chain [rulenum]]
+\t\t\t\tZero counters in chain or all chains
+  --new     -N chain\t\tCreate a new user-defined chain
+  --delete-chain
+            -X [chain]\t\tDelete a user-defined chain
+  --policy  -P chain target
+\t\t\t\tChange policy on chain to target
+  --rename-chain
+            -E old-chain new-chain
+\t\t\t\tChange chain name, (moving any references)
+`;
+
+/**
+ * `iptables ARGS…` as a whole program: what it prints and its exit status,
+ * errors in iptables' own words.
+ */
+export function iptablesMain(nf: Netfilter, argv: readonly string[], options: ExecOptions & { resolve?: HostResolver } = {}): ToolResult {
+  try {
+    return { exit: 0, stdout: runIptables(nf, argv, options), stderr: "" };
+  } catch (err) {
+    if (!(err instanceof XtablesError)) throw err;
+    if (err.style === "raw" && err.message === "version") return { exit: 0, stdout: "iptables v1.8.10 (nf_tables)\n", stderr: "" };
+    if (err.style === "raw" && err.message === "help") return { exit: 0, stdout: HELP, stderr: "" };
+    return formatXtablesError(err);
   }
 }
 

@@ -55,10 +55,13 @@ export function listHeader(chain: Chain, references: number, f: ListFormat): str
   return `${s}\n`;
 }
 
+/** getnetbyaddr on a stock /etc/networks. */
+const NETWORKS: Readonly<Record<number, string>> = { 0x7f000000: "loopback", 0xa9fe0000: "link-local" };
+
 function addrText(addr: number, mask: number, f: ListFormat): string {
   if (mask === 0 && !f.numeric) return "anywhere";
   let host = ntoa(addr);
-  if (!f.numeric && mask === 0xffffffff) host = f.hostName?.(addr) ?? host;
+  if (!f.numeric) host = f.hostName?.(addr) ?? NETWORKS[addr] ?? host;
   const len = maskLen(mask);
   const suffix = len === 32 ? "" : len >= 0 ? `/${len}` : `/${ntoa(mask)}`;
   return `${host}${suffix}`;

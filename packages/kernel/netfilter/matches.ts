@@ -35,9 +35,13 @@ function portInRange(port: number, lo: number, hi: number, invert: boolean): boo
   return (port >= lo && port <= hi) !== invert;
 }
 
-function printPort(port: number, numeric: boolean): string {
+function printPort(port: number, numeric: boolean, proto: "tcp" | "udp" = "tcp"): string {
   if (numeric) return String(port);
-  return portToService(port) ?? String(port);
+  return portToService(port, proto) ?? String(port);
+}
+
+function protoWord(proto: number): "tcp" | "udp" {
+  return proto === 17 ? "udp" : "tcp";
 }
 
 /* ------------------------------------------------------------------ tcp, udp */
@@ -89,8 +93,8 @@ export class PortsMatch implements Match {
 
   print(numeric: boolean): string {
     let s = ` ${this.name}`;
-    s += printPorts("spt", this.spts, this.invSpt, numeric);
-    s += printPorts("dpt", this.dpts, this.invDpt, numeric);
+    s += printPorts("spt", this.spts, this.invSpt, numeric, this.name);
+    s += printPorts("dpt", this.dpts, this.invDpt, numeric, this.name);
     if (this.option !== 0 || this.invOption) s += ` option=${this.invOption ? "!" : ""}${this.option}`;
     if (this.flagMask !== 0 || this.invFlags) {
       s += ` flags:${this.invFlags ? "!" : ""}`;
@@ -106,11 +110,11 @@ function skipPorts(r: [number, number], inv: boolean): boolean {
   return r[0] === 0 && r[1] === 0xffff && !inv;
 }
 
-function printPorts(name: string, r: [number, number], inv: boolean, numeric: boolean): string {
+function printPorts(name: string, r: [number, number], inv: boolean, numeric: boolean, proto: "tcp" | "udp"): string {
   if (skipPorts(r, inv)) return "";
   const i = inv ? "!" : "";
-  if (r[0] === r[1]) return ` ${name}:${i}${printPort(r[0], numeric)}`;
-  return ` ${name}s:${i}${printPort(r[0], numeric)}:${printPort(r[1], numeric)}`;
+  if (r[0] === r[1]) return ` ${name}:${i}${printPort(r[0], numeric, proto)}`;
+  return ` ${name}s:${i}${printPort(r[0], numeric, proto)}:${printPort(r[1], numeric, proto)}`;
 }
 
 const TCP_FLAGS: ReadonlyArray<readonly [string, number]> = [
@@ -196,14 +200,14 @@ function portsParser(name: "tcp" | "udp"): MatchFactory {
           case "source-port":
             if (sSet) throw paramError("Only one `--source-port' allowed");
             sSet = true;
-            spts = parsePortRange(args[0]!);
+            spts = parsePortRange(args[0]!, name);
             invSpt = invert;
             return;
           case "dport":
           case "destination-port":
             if (dSet) throw paramError("Only one `--destination-port' allowed");
             dSet = true;
-            dpts = parsePortRange(args[0]!);
+            dpts = parsePortRange(args[0]!, name);
             invDpt = invert;
             return;
           case "syn":
@@ -251,6 +255,8 @@ export class MultiportMatch implements Match {
     /** Ports and ranges as [lo, hi]. */
     readonly ports: ReadonlyArray<readonly [number, number]>,
     readonly invert: boolean,
+    /** The rule's protocol, for service names. */
+    readonly proto: number,
   ) {}
 
   matches(p: PacketContext): boolean {
@@ -264,7 +270,8 @@ export class MultiportMatch implements Match {
   }
 
   #list(numeric: boolean): string {
-    return this.ports.map(([lo, hi]) => (lo === hi ? printPort(lo, numeric) : `${printPort(lo, numeric)}:${printPort(hi, numeric)}`)).join(",");
+    const p = protoWord(this.proto);
+    return this.ports.map(([lo, hi]) => (lo === hi ? printPort(lo, numeric, p) : `${printPort(lo, numeric, p)}:${printPort(hi, numeric, p)}`)).join(",");
   }
 
   save(): string {
@@ -304,13 +311,13 @@ const multiportParser: MatchFactory = (env) => {
       for (const item of args[0]!.split(",")) {
         const colon = item.indexOf(":");
         if (colon >= 0) {
-          const lo = parsePort(item.slice(0, colon));
-          const hi = parsePort(item.slice(colon + 1));
+          const lo = parsePort(item.slice(0, colon), protoWord(env.proto));
+          const hi = parsePort(item.slice(colon + 1), protoWord(env.proto));
           if (lo > hi) throw paramError("invalid portrange specified");
           ports.push([lo, hi]);
           count += 2;
         } else {
-          const p = parsePort(item);
+          const p = parsePort(item, protoWord(env.proto));
           ports.push([p, p]);
           count++;
         }
@@ -321,7 +328,7 @@ const multiportParser: MatchFactory = (env) => {
       const okProto = [6, 17, 136, 132, 33].includes(env.proto) && !env.invProto;
       if (which === undefined) throw paramError("multiport expection an option");
       if (!okProto) throw paramError("multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'");
-      return new MultiportMatch(which, ports, invert);
+      return new MultiportMatch(which, ports, invert, env.proto);
     },
   };
 };
@@ -1113,7 +1120,9 @@ const recentParser: MatchFactory = (env) => {
         case "update":
         case "remove":
           if (op !== undefined) {
-            throw paramError(`recent: option "--${opt}" cannot be used together with "--${op}".\n`);
+            const order = ["set", "rcheck", "update", "remove"];
+            const [a, b] = order.indexOf(op) < order.indexOf(opt) ? [op, opt] : [opt, op];
+            throw paramError(`recent: option "--${a}" cannot be used together with "--${b}".\n`);
           }
           op = opt;
           if (inv) invert = true;

@@ -365,13 +365,17 @@ export class MarkTarget implements Target {
 
 const markParser: TargetFactory = () => {
   let value: [number, number] | undefined;
+  let given: string | undefined;
   const opts = ["set-xmark", "set-mark", "and-mark", "or-mark", "xor-mark"];
   return {
     options: opts.map((name) => ({ name, args: 1 as const })),
     option(opt, args) {
-      if (value !== undefined) {
-        throw paramError(`MARK: option "--${opt}" cannot be used together with "--${opt}".\n`);
+      if (given !== undefined) {
+        if (given === opt) throw paramError(`MARK: option "--${opt}" can only be used once.\n`);
+        const [a, b] = opts.indexOf(given) < opts.indexOf(opt) ? [given, opt] : [opt, given];
+        throw paramError(`MARK: option "--${a}" cannot be used together with "--${b}".\n`);
       }
+      given = opt;
       const a = args[0]!;
       const u32 = (): number => {
         const v = strtoui(a);
