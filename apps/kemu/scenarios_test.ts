@@ -91,3 +91,26 @@ const tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"].find((p) => existsSy
     t.is(f[2], "1", "ICMP checksum good");
   }
 });
+
+(tshark ? test.serial : test.skip)("tshark decodes node1's eth0 on the underlay: ARP, ICMP, TCP/HTTP, good checksums", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "kemu-pcap-"));
+  const { status, stderr } = kemu(["run", "scenarios/underlay-hosts.yaml", "--json", "--pcap", dir]);
+  t.is(status, 0, stderr);
+  const eth0 = join(dir, "node1-root-eth0.pcap");
+  t.true(existsSync(eth0));
+  const bad = execFileSync(tshark!, ["-r", eth0, "-Y", "_ws.malformed || _ws.expert.severity >= error"], { encoding: "utf8" });
+  t.is(bad, "");
+  const rows = execFileSync(
+    tshark!,
+    ["-r", eth0, "-o", "ip.check_checksum:TRUE", "-o", "tcp.check_checksum:TRUE", "-T", "fields", "-E", "separator=|", "-e", "frame.protocols", "-e", "ip.checksum.status", "-e", "tcp.checksum.status", "-e", "http.request.method"],
+    { encoding: "utf8" },
+  )
+    .trim()
+    .split("\n")
+    .map((l) => l.split("|"));
+  t.true(rows.some((r) => r[0]!.includes("arp")), "ARP");
+  t.true(rows.some((r) => r[0]!.includes("icmp")), "ICMP");
+  t.true(rows.some((r) => r[3] === "GET"), "an HTTP GET");
+  for (const r of rows.filter((x) => x[0]!.includes(":ip:"))) t.is(r[1], "1", `IPv4 checksum good in ${r[0]}`);
+  for (const r of rows.filter((x) => x[0]!.includes(":tcp"))) t.is(r[2], "1", `TCP checksum good in ${r[0]}`);
+});
