@@ -1,6 +1,7 @@
 import { formatIpv4Addr, formatMacAddr } from "@kemu/wire";
 import type { Command, ProcessContext } from "../process.ts";
 import { goTemplate, humanDuration, table } from "./humanize.ts";
+import { parsePublish, type PortBinding } from "./iptables.ts";
 import { type Container, DockerError, type DockerRuntime, shortId } from "./runtime.ts";
 
 /** Programs that behave as interactive shells when given a terminal. */
@@ -104,9 +105,14 @@ async function run(ctx: ProcessContext, d: DockerRuntime, args: readonly string[
     ctx.stderr.write(`docker: 'docker run' requires at least 1 argument\n\nUsage:  docker run [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nSee 'docker run --help' for more information\n`);
     return 1;
   }
-  if (flags.has("publish")) {
-    ctx.stderr.write("docker: port publishing (-p) arrives with the netfilter model (iptables DNAT); it is not available yet.\n");
-    return 125;
+  const ports: PortBinding[] = [];
+  for (const spec of flags.get("publish") ?? []) {
+    const p = parsePublish(spec, () => 32768 + ctx.host.kernel.rng.below(28232));
+    if (typeof p === "string") {
+      ctx.stderr.write(`docker: ${p}.\n\nRun 'docker run --help' for more information\n`);
+      return 125;
+    }
+    ports.push(p);
   }
   const env = new Map<string, string>();
   for (const e of flags.get("env") ?? []) {
@@ -122,6 +128,7 @@ async function run(ctx: ProcessContext, d: DockerRuntime, args: readonly string[
       image: rest[0]!,
       cmd: rest.slice(1),
       tty,
+      ports,
       name: flags.get("name")?.at(-1),
       network: flags.get("network")?.at(-1) ?? flags.get("net")?.at(-1),
       detach,
@@ -172,7 +179,8 @@ function ps(ctx: ProcessContext, d: DockerRuntime, args: readonly string[]): num
   }
   const rows = [["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]];
   for (const c of list) {
-    rows.push([shortId(c.id), c.imageRef, quoteCommand(c.cmd), `${humanDuration(now - c.createdAt)} ago`, status(c, now), "", c.name]);
+    const ports = c.state === "running" ? c.ports.map((p) => `${p.hostIp}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(", ") : "";
+    rows.push([shortId(c.id), c.imageRef, quoteCommand(c.cmd), `${humanDuration(now - c.createdAt)} ago`, status(c, now), ports, c.name]);
   }
   ctx.stdout.write(table(rows));
   return 0;
@@ -227,7 +235,9 @@ export function inspectContainer(d: DockerRuntime, c: Container): Record<string,
       Bridge: "",
       SandboxID: c.state === "running" ? c.sandboxId : "",
       SandboxKey: c.state === "running" && c.networkMode !== "host" ? `/var/run/docker/netns/${c.sandboxId.slice(0, 12)}` : "",
-      Ports: bridged ? {} : {},
+      Ports: bridged
+        ? Object.fromEntries(c.ports.map((p) => [`${p.containerPort}/${p.proto}`, [{ HostIp: p.hostIp, HostPort: `${p.hostPort}` }]]))
+        : {},
       EndpointID: ep?.endpointId ?? "",
       Gateway: network.Gateway,
       IPAddress: network.IPAddress,

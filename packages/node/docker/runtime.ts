@@ -3,6 +3,8 @@ import { broadcastOf, formatIpv4Addr, type Ipv4Addr, type MacAddr, parseIpv4Addr
 import type { Host, ProcessSpec } from "../host.ts";
 import { EMPTY_INPUT, type CommandTable, type Input, type Output } from "../process.ts";
 import { Vfs } from "../vfs.ts";
+import { dockerProxy } from "./proxy.ts";
+import { installDockerRules, type PortBinding, publishPorts, unpublishPorts } from "./iptables.ts";
 
 /** A container image: a userland and the command it runs by default. */
 export interface Image {
@@ -42,6 +44,8 @@ export interface Container {
   pid: number;
   /** What the main process printed (docker logs). */
   readonly logs: string[];
+  /** Published ports (`-p`). */
+  readonly ports: readonly PortBinding[];
 }
 
 /** A container's attachment to docker0. */
@@ -65,6 +69,8 @@ export interface RunOptions {
   interactive: boolean;
   /** A terminal is attached (-it): a shell started as the command is interactive. */
   tty?: boolean;
+  /** Ports to publish (`-p`). */
+  ports?: readonly PortBinding[] | undefined;
   autoRemove: boolean;
   hostname?: string | undefined;
   env?: ReadonlyMap<string, string> | undefined;
@@ -119,6 +125,7 @@ export class DockerRuntime {
     root.setUp(this.bridge, true);
     root.sysctl.set("net.ipv4.ip_forward", "1");
     root.sysctl.loadBrNetfilter();
+    installDockerRules(root);
     this.networkId = this.#hex(64);
   }
 
@@ -167,6 +174,17 @@ export class DockerRuntime {
         throw new DockerError(`docker: Error response from daemon: cannot join network of a non running container: ${joined.id}.\n\nRun 'docker run --help' for more information`);
       }
     }
+    const ports = o.ports ?? [];
+    for (const p of ports) {
+      const taken = [...this.containers.values()].some(
+        (c) => c.state === "running" && c.ports.some((q) => q.hostPort === p.hostPort && q.proto === p.proto),
+      );
+      if (taken) {
+        throw new DockerError(
+          `docker: Error response from daemon: driver failed programming external connectivity on endpoint ${name}: Bind for ${p.hostIp}:${p.hostPort} failed: port is already allocated.`,
+        );
+      }
+    }
     const id = this.#hex(64);
     const hostname =
       o.hostname ?? (mode === "host" ? this.host.name : joined ? joined.hostname : shortId(id));
@@ -201,8 +219,18 @@ export class DockerRuntime {
       done: Promise.resolve(0),
       pid: 0,
       logs: [],
+      ports: mode === "bridge" ? ports : [],
     };
     this.#setupNetwork(c, joined);
+    if (c.endpoint && c.ports.length > 0) {
+      const ip = formatIpv4Addr(c.endpoint.ip);
+      publishPorts(this.host.kernel.root, ip, c.ports);
+      for (const p of c.ports.filter((q) => q.proto === "tcp")) {
+        const argv = ["docker-proxy", "-proto", "tcp", "-host-ip", p.hostIp, "-host-port", `${p.hostPort}`, "-container-ip", ip, "-container-port", `${p.containerPort}`];
+        const sink = { write: () => {} };
+        void this.host.spawn(argv, { ...this.host.rootSpec({ stdout: sink, stderr: sink }), commands: new Map([["docker-proxy", dockerProxy]]), group: c.id });
+      }
+    }
     this.#writeEtc(c);
     fs.mkdir("/root");
     fs.mkdir("/tmp");
@@ -343,6 +371,7 @@ export class DockerRuntime {
 
   #teardown(c: Container): void {
     const ep = c.endpoint;
+    if (ep && c.ports.length > 0) unpublishPorts(this.host.kernel.root, formatIpv4Addr(ep.ip), c.ports);
     if (ep) {
       const dev = this.host.kernel.root.deviceByName(ep.hostVeth);
       if (dev) this.host.kernel.destroyDevice(dev);
