@@ -114,3 +114,26 @@ const tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"].find((p) => existsSy
   for (const r of rows.filter((x) => x[0]!.includes(":ip:"))) t.is(r[1], "1", `IPv4 checksum good in ${r[0]}`);
   for (const r of rows.filter((x) => x[0]!.includes(":tcp"))) t.is(r[2], "1", `TCP checksum good in ${r[0]}`);
 });
+
+(tshark ? test.serial : test.skip)("on node1's eth0 the NATed flows carry the translated addresses, with good TCP checksums", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "kemu-pcap-"));
+  const { status, stderr } = kemu(["run", "scenarios/docker-port-mapping.yaml", "--json", "--pcap", dir]);
+  t.is(status, 0, stderr);
+  const rows = execFileSync(
+    tshark!,
+    ["-r", join(dir, "node1-root-eth0.pcap"), "-o", "tcp.check_checksum:TRUE", "-o", "ip.check_checksum:TRUE", "-Y", "tcp", "-T", "fields", "-E", "separator=|", "-e", "ip.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "tcp.dstport", "-e", "tcp.checksum.status", "-e", "ip.checksum.status"],
+    { encoding: "utf8" },
+  )
+    .trim()
+    .split("\n")
+    .map((l) => l.split("|"));
+  // Inbound to the published port: the wire shows the node's address, never the container's.
+  t.true(rows.some((r) => r[0] === "198.51.100.10" && r[2] === "192.168.0.11" && r[3] === "1234"));
+  // Egress from the container: masqueraded to the node's address.
+  t.true(rows.some((r) => r[0] === "192.168.0.11" && r[2] === "198.51.100.10" && r[3] === "80"));
+  t.false(rows.some((r) => r[0] === "172.17.0.2" || r[2] === "172.17.0.2"), "no container address leaves the node");
+  for (const r of rows) {
+    t.is(r[4], "1", `TCP checksum good: ${r.join(" ")}`);
+    t.is(r[5], "1", `IPv4 checksum good: ${r.join(" ")}`);
+  }
+});
