@@ -67,3 +67,21 @@ export function drain(s: UdpSocket): string[] {
 
 /** Bytes of a text. */
 export const bytes = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** Runs the clock, letting promise continuations run between timers, until `work` settles. */
+export async function until<T>(clock: EventLoop, work: Promise<T>, maxMs = 600_000): Promise<T> {
+  let done = false;
+  const watched = work.finally(() => {
+    done = true;
+  });
+  watched.catch(() => {});
+  const limit = clock.now() + maxMs;
+  while (!done) {
+    await new Promise((r) => setImmediate(r));
+    if (done) break;
+    const next = clock.nextAt();
+    if (next === undefined || next > limit) throw new Error(`stuck at ${clock.now()} ms`);
+    clock.runUntil(next);
+  }
+  return watched;
+}

@@ -7,7 +7,7 @@
  */
 import { type HostResolver, paramError, XtablesError } from "./_xtables.ts";
 import type { Netfilter, TableProblem } from "./engine.ts";
-import { listTable } from "./list.ts";
+import { listTable, verboseRuleLine } from "./list.ts";
 import { assertValidChainName, type IptablesCommand, parseIptables } from "./parse.ts";
 import { Rule, type TableName } from "./rule.ts";
 import { listRules, ruleKey } from "./save.ts";
@@ -77,19 +77,20 @@ export function applyCommand(table: Table, cmd: IptablesCommand, options: ExecOp
       throw paramError(`Chain '${cmd.jumpTo}' does not exist`);
     }
   };
+  const echo = (rules: readonly Rule[]): string => (cmd.verbose > 0 ? rules.map(verboseRuleLine).join("") : "");
   switch (cmd.command) {
     case "append": {
       jumpCheck();
       const c = requireChain(table, cmd.chain);
       c.rules.push(...cmd.rules);
-      return { output: "", mutated: true };
+      return { output: echo(cmd.rules), mutated: true };
     }
     case "insert": {
       jumpCheck();
       const c = requireChain(table, cmd.chain);
       if (cmd.rulenum > c.rules.length + 1) throw new NftError("Index of insertion too big");
       for (const r of cmd.rules) c.rules.splice(cmd.rulenum - 1, 0, r);
-      return { output: "", mutated: true };
+      return { output: echo(cmd.rules), mutated: true };
     }
     case "replace": {
       if (cmd.rules.length !== 1) throw paramError("Replacement rule does not specify a unique address");
@@ -97,19 +98,21 @@ export function applyCommand(table: Table, cmd: IptablesCommand, options: ExecOp
       const c = requireChain(table, cmd.chain);
       if (cmd.rulenum > c.rules.length) throw new NftError("Index of replacement too big");
       c.rules[cmd.rulenum - 1] = cmd.rules[0]!;
-      return { output: "", mutated: true };
+      return { output: echo(cmd.rules), mutated: true };
     }
     case "delete":
     case "check": {
       jumpCheck();
       const c = requireChain(table, cmd.chain, BAD_RULE);
+      let said = "";
       for (const r of cmd.rules) {
         const key = ruleKey(r);
         const at = c.rules.findIndex((x) => ruleKey(x) === key);
         if (at < 0) throw new NftError(BAD_RULE);
+        said += echo([r]);
         if (cmd.command === "delete") c.rules.splice(at, 1);
       }
-      return { output: "", mutated: cmd.command === "delete" };
+      return { output: said, mutated: cmd.command === "delete" };
     }
     case "delete-num": {
       const c = requireChain(table, cmd.chain);
@@ -159,7 +162,10 @@ export function applyCommand(table: Table, cmd: IptablesCommand, options: ExecOp
       const doomed = cmd.chain === undefined ? [...table.chains.values()].filter((c) => !c.builtin) : [requireChain(table, cmd.chain)];
       for (const c of doomed) {
         if (c.builtin) {
-          if (c.rules.length > 0 || c.policy !== "ACCEPT") throw new NftError("Directory not empty");
+          // Only chains are cached for `-X CHAIN`: the policy is known, the rules are left to the kernel.
+          if (cmd.chain === undefined) continue;
+          if (c.policy !== "ACCEPT") throw new NftError("Directory not empty");
+          if (c.rules.length > 0) throw new XtablesError(` CHAIN_DEL failed (Device or resource busy): chain ${c.name}`, 4, "param");
           continue;
         }
         if (c.rules.length > 0 || table.references(c.name) > 0) {
@@ -423,6 +429,7 @@ export function runRestore(nf: Netfilter, input: string, options: RestoreOptions
     `${prog} v1.8.10 (nf_tables): ${message}\nError occurred at line: ${line}\nTry \`${prog} -h' or '${prog} --help' for more information.\n`;
   let current: { name: TableName; work: Table; lines: Map<Rule, number> } | undefined;
   let skipping = false;
+  let stdout = "";
   const lines = input.split("\n");
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   let lineNo = 0;
@@ -521,10 +528,7 @@ export function runRestore(nf: Netfilter, input: string, options: RestoreOptions
     try {
       const applied = applyCommand(current.work, cmd);
       for (const r of cmd.rules) current.lines.set(r, lineNo);
-      if (applied.output !== "") {
-        // Listing commands in a restore file print, as iptables would.
-        return { exit: 0, stdout: applied.output, stderr: "" };
-      }
+      stdout += applied.output;
     } catch (err) {
       if (!(err instanceof XtablesError)) throw err;
       for (const r of cmd.rules) r.matches.forEach((m) => m.release?.());
@@ -532,9 +536,9 @@ export function runRestore(nf: Netfilter, input: string, options: RestoreOptions
     }
   }
   if (current !== undefined) {
-    return fail({ exit: 1, stdout: "", stderr: `${prog}: COMMIT expected at line ${lineNo + 1}\n` });
+    return fail({ exit: 1, stdout, stderr: `${prog}: COMMIT expected at line ${lineNo + 1}\n` });
   }
-  return { exit: 0, stdout: "", stderr: "" };
+  return { exit: 0, stdout, stderr: "" };
 }
 
 function restoreError(err: XtablesError, prog: string, line: number, param: (m: string, l: number) => string): RestoreResult {

@@ -11,13 +11,19 @@ import type { PacketMeta } from "../ipv4.ts";
 import type { NetNs } from "../netns.ts";
 import type { CtState } from "./rule.ts";
 
-/** Status bits, at the kernel's positions (enum ip_conntrack_status). */
+/** Status bit (enum ip_conntrack_status): a packet was seen in the reply direction. */
 export const IPS_SEEN_REPLY = 1 << 1;
+/** Status bit: the flow is assured (spared by early drop, `[ASSURED]`). */
 export const IPS_ASSURED = 1 << 2;
+/** Status bit: the entry is in the table. */
 export const IPS_CONFIRMED = 1 << 3;
+/** Status bit: the flow's source is translated. */
 export const IPS_SRC_NAT = 1 << 4;
+/** Status bit: the flow's destination is translated. */
 export const IPS_DST_NAT = 1 << 5;
+/** Status bit: source NAT has been decided (possibly as no change). */
 export const IPS_SRC_NAT_DONE = 1 << 7;
+/** Status bit: destination NAT has been decided (possibly as no change). */
 export const IPS_DST_NAT_DONE = 1 << 8;
 
 /**

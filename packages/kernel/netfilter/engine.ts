@@ -219,6 +219,29 @@ export class Netfilter implements PacketHooks, NetfilterServices {
       const problem = visit(chain, hook, new Set());
       if (problem) return problem;
     }
+    // Jump loops are refused wherever they are (nf_tables_check_loops).
+    const state = new Map<string, 1 | 2>();
+    const dfs = (chain: Chain): TableProblem | undefined => {
+      state.set(chain.name, 1);
+      for (const rule of chain.rules) {
+        if (rule.action.kind !== "jump") continue;
+        const next = table.chain(rule.action.chain);
+        if (next === undefined) continue;
+        const s = state.get(next.name);
+        if (s === 1) return { chain: chain.name, errno: "ELOOP" };
+        if (s === undefined) {
+          const problem = dfs(next);
+          if (problem) return problem;
+        }
+      }
+      state.set(chain.name, 2);
+      return undefined;
+    };
+    for (const chain of table.chains.values()) {
+      if (state.has(chain.name)) continue;
+      const problem = dfs(chain);
+      if (problem) return problem;
+    }
     // Targets tied to a table are refused there even in chains no hook reaches.
     for (const chain of table.chains.values()) {
       for (const rule of chain.rules) {
@@ -259,19 +282,19 @@ export class Netfilter implements PacketHooks, NetfilterServices {
         if (!this.#nat(p, "dst")) return undefined;
         break;
       case "INPUT":
-        if (!this.#step(p, "mangle") || !this.#step(p, "filter")) return undefined;
+        if (!this.#step(p, "mangle") || !this.#step(p, "filter") || !this.#step(p, "security")) return undefined;
         if (!this.#nat(p, "src")) return undefined;
         if (!this.conntrack.confirm(meta)) return undefined;
         break;
       case "FORWARD":
-        if (!this.#step(p, "mangle") || !this.#step(p, "filter")) return undefined;
+        if (!this.#step(p, "mangle") || !this.#step(p, "filter") || !this.#step(p, "security")) return undefined;
         break;
       case "OUTPUT":
         if (!this.#step(p, "raw")) return undefined;
         if (!this.conntrack.in(p)) return undefined;
         if (!this.#step(p, "mangle")) return undefined;
         if (!this.#nat(p, "dst")) return undefined;
-        if (!this.#step(p, "filter")) return undefined;
+        if (!this.#step(p, "filter") || !this.#step(p, "security")) return undefined;
         break;
       case "POSTROUTING":
         if (!this.#step(p, "mangle")) return undefined;

@@ -109,3 +109,26 @@ export function listTable(table: Table, chain: Chain | undefined, rulenum: numbe
   });
   return blocks.join("\n");
 }
+
+/** iptables' own protocol list (xtables_chain_protos), what `-v` prints numerically. */
+const CHAIN_PROTOS: Readonly<Record<number, string>> = { 0: "all", 6: "tcp", 132: "sctp", 17: "udp", 136: "udplite", 1: "icmp", 58: "ipv6-icmp", 50: "esp", 51: "ah", 135: "mobility-header", 33: "dccp", 108: "ipcomp" };
+
+/** A rule as `iptables -v -A/-I/-D/-R/-C` echoes it (FMT_PRINT_RULE), newline included. */
+export function verboseRuleLine(rule: Rule): string {
+  const ip = rule.ip;
+  let s = `${rule.targetName} `;
+  s += ip.invProto ? "!" : " ";
+  s += `${CHAIN_PROTOS[ip.proto] ?? String(ip.proto)} `;
+  s += "opt ";
+  s += `${ip.invFrag ? "!" : "-"}${ip.frag ? "f" : "-"} `;
+  s += `in ${ip.invIn ? "!" : ""}${ip.inIface || "*"} `;
+  s += `out ${ip.invOut ? "!" : ""}${ip.outIface || "*"} `;
+  const f: ListFormat = { numeric: true, verbose: true, exact: true, lineNumbers: false };
+  s += `${ip.invSrc ? "!" : " "}${addrText(ip.src, ip.srcMask, f)} `;
+  s += `${ip.invDst ? "!" : " "}-> ${addrText(ip.dst, ip.dstMask, f)}`;
+  s += "  ";
+  if (rule.action.kind === "jump" && rule.action.goto) s += "[goto] ";
+  for (const m of rule.matches) s += m.print(true);
+  if (rule.action.kind === "target") s += rule.action.target.print(true);
+  return `${s}\n`;
+}

@@ -1,8 +1,9 @@
 import test from "ava";
 import { Ipv4Packet, parseUdp, UdpPacket } from "@kemu/wire";
 import { configure, pingOnce } from "../_testing.ts";
+import { TcpConnection, TcpListener } from "../tcp/tcp_socket.ts";
 import { netfilterOf } from "./engine.ts";
-import { bytes, drain, ip, ipt, routed, settle, udpSocket } from "./_testing.ts";
+import { bytes, drain, ip, ipt, routed, settle, udpSocket, until } from "./_testing.ts";
 
 test("DNAT of a UDP flow: the server sees the client, the client sees the reply from the address it used", (t) => {
   const { clock, client, router, server } = routed();
@@ -121,4 +122,49 @@ test("REDIRECT sends a forwarded flow to the router itself", (t) => {
   local.sendTo(d.src, d.srcPort, bytes("a"), { src: d.dst });
   settle(clock);
   t.deepEqual(drain(cli), ["8.8.8.8:53 a"]);
+});
+
+test("TCP through a port mapping: DNAT in, un-DNAT out, whole data both ways, good checksums", async (t) => {
+  const { clock, client, router, server } = routed();
+  ipt(router, "-t nat -A PREROUTING -d 10.0.1.1 -p tcp --dport 1234 -j DNAT --to-destination 10.0.2.2:80");
+  ipt(router, "-A FORWARD -m conntrack --ctstate INVALID -j DROP");
+  const listener = TcpListener.listen(server, 0, 80);
+  const conn = await until(clock, TcpConnection.connect(client, ip("10.0.1.1"), 1234));
+  const peer = (await until(clock, listener.accept()))!;
+  t.is(peer.remoteAddr, ip("10.0.1.2"));
+  t.is(conn.remoteAddr, ip("10.0.1.1"));
+  const big = new Uint8Array(200_000).map((_, i) => (i * 7) & 255);
+  const sending = conn.write(big);
+  const got: number[] = [];
+  while (got.length < big.length) {
+    const chunk = await until(clock, peer.read());
+    if (chunk === undefined) break;
+    got.push(...chunk);
+  }
+  await until(clock, sending);
+  t.is(got.length, big.length);
+  t.true(got.every((b, i) => b === big[i]));
+  await until(clock, peer.write(bytes("HTTP/1.1 200 OK\r\n\r\n")));
+  t.deepEqual(new TextDecoder().decode(await until(clock, conn.read())), "HTTP/1.1 200 OK\r\n\r\n");
+  const ct = netfilterOf(router).conntrack;
+  const lines = ct.entries().map((e) => ct.format(e));
+  t.is(lines.length, 1);
+  t.regex(lines[0]!, /^tcp {6}6 431999 ESTABLISHED src=10\.0\.1\.2 dst=10\.0\.1\.1 sport=\d+ dport=1234 src=10\.0\.2\.2 dst=10\.0\.1\.2 sport=80 dport=\d+ \[ASSURED\] mark=0 use=1$/);
+  t.is(netfilterOf(router).table("filter")!.chain("FORWARD")!.rules[0]!.counters.packets, 0, "no packet was INVALID");
+});
+
+test("OUTPUT DNAT to a local address goes through lo and the reply comes back from the address used", (t) => {
+  const { clock, client } = routed();
+  ipt(client, "-t nat -A OUTPUT -d 10.96.0.10 -p udp --dport 53 -j DNAT --to-destination 127.0.0.1:5353");
+  const local = udpSocket(client, 5353);
+  const cli = udpSocket(client, 42000);
+  cli.sendTo(ip("10.96.0.10"), 53, bytes("q"));
+  settle(clock);
+  const d = local.mailbox.tryReceive()!;
+  t.truthy(d);
+  t.is(d.dst, ip("127.0.0.1"));
+  local.sendTo(d.src, d.srcPort, bytes("a"), { src: d.dst });
+  settle(clock);
+  t.deepEqual(drain(cli), ["10.96.0.10:53 a"]);
+  t.is(netfilterOf(client).conntrack.count, 1);
 });

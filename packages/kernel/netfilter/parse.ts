@@ -6,6 +6,7 @@
  */
 import { type HostResolver, paramError, parseAddressList, strtoui, XtablesError } from "./_xtables.ts";
 
+/** Errors and the host resolver type, for callers of the parser. */
 export { type HostResolver, XtablesError } from "./_xtables.ts";
 import type { ExtParser, NetfilterServices, ParseEnv } from "./extension.ts";
 import { MATCHES, PROTO_BY_NAME } from "./matches.ts";
@@ -158,7 +159,6 @@ const CMD_CHARS: Readonly<Record<CommandName, string>> = {
 interface Loaded<T> {
   readonly name: string;
   readonly parser: ExtParser<T>;
-  readonly seen: Set<string>;
 }
 
 /** xs_has_arg: the next argument exists and is not an option or `!`. */
@@ -235,7 +235,7 @@ export function parseIptables(argv: readonly string[], options: ParseOptions): I
   const loadMatch = (name: string): void => {
     const factory = MATCHES[name];
     if (factory === undefined) throw paramError(`Couldn't load match \`${name}':No such file or directory\n`);
-    matches.push({ name, parser: factory(env()), seen: new Set() });
+    matches.push({ name, parser: factory(env()) });
   };
 
   /** Handles an option no built-in knows: a target's, a match's, or the protocol's implicit match. */
@@ -500,7 +500,7 @@ export function parseIptables(argv: readonly string[], options: ParseOptions): I
         if (name === "CONTINUE") return i;
         jump = name;
         const factory = TARGETS[name];
-        if (factory !== undefined) target = { name, parser: factory(env()), seen: new Set() };
+        if (factory !== undefined) target = { name, parser: factory(env()) };
         return i;
       }
       case "m":

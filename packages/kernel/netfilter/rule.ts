@@ -8,8 +8,8 @@ import type { NetDevice } from "../device.ts";
 import type { Hook, PacketMeta } from "../ipv4.ts";
 import type { NetNs } from "../netns.ts";
 
-/** The iptables tables kemu models (security is left out). */
-export type TableName = "raw" | "mangle" | "nat" | "filter";
+/** The iptables tables. */
+export type TableName = "raw" | "mangle" | "nat" | "filter" | "security";
 
 /** What a traversal step decides. CONTINUE goes on to the next rule. */
 export type Verdict = "ACCEPT" | "DROP" | "CONTINUE" | "RETURN" | "STOLEN";

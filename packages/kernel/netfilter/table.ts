@@ -8,7 +8,7 @@ import type { Hook } from "../ipv4.ts";
 import type { Counters, Rule, TableName } from "./rule.ts";
 
 /** The tables in the order `iptables-save` (nft backend) prints them. */
-export const TABLE_ORDER: readonly TableName[] = ["mangle", "raw", "filter", "nat"];
+export const TABLE_ORDER: readonly TableName[] = ["mangle", "security", "raw", "filter", "nat"];
 
 /** Hook order, which is also the order of built-in chains in every listing. */
 export const HOOK_ORDER: readonly Hook[] = ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"];
@@ -19,11 +19,12 @@ export const BUILTIN_CHAINS: Readonly<Record<TableName, readonly Hook[]>> = {
   mangle: ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"],
   nat: ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"],
   filter: ["INPUT", "FORWARD", "OUTPUT"],
+  security: ["INPUT", "FORWARD", "OUTPUT"],
 };
 
 /** True for a name `-t` accepts. */
 export function isTableName(name: string): name is TableName {
-  return name === "raw" || name === "mangle" || name === "nat" || name === "filter";
+  return name === "raw" || name === "mangle" || name === "nat" || name === "filter" || name === "security";
 }
 
 /** A chain: built-in (with a hook and a policy) or a user chain. */

@@ -8,6 +8,9 @@ import { pingCommands } from "./ping.ts";
 import { shellBusybox, shellHost } from "./shell.ts";
 import { socketToolsBusybox, socketToolsHost } from "./ss.ts";
 import { wgetCommands } from "./wget.ts";
+import { iptablesCommands } from "./iptables.ts";
+import { conntrackCommands } from "./conntrack_cmd.ts";
+import { ipsetCommands } from "./ipset_cmd.ts";
 
 /**
  * The host's own programs: a bash-like sh, coreutils, iproute2, iputils ping,
@@ -15,7 +18,7 @@ import { wgetCommands } from "./wget.ts";
  * and netstat.
  */
 export function hostCommands(extra: Record<string, Command> = {}): Map<string, Command> {
-  return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...wgetCommands, ...ncCommands, ...curlCommands, ...httpdCommands, ...socketToolsHost, ...extra }));
+  return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...wgetCommands, ...ncCommands, ...curlCommands, ...httpdCommands, ...socketToolsHost, ...iptablesCommands, ...conntrackCommands, ...ipsetCommands, ...extra }));
 }
 
 /** The busybox image's programs (one binary, many applets: wget, nc, httpd and netstat among them). */
