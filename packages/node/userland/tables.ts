@@ -5,6 +5,7 @@ import { httpdCommands } from "./httpd.ts";
 import { ncCommands } from "./nc.ts";
 import { netToolsBusybox, netToolsHost } from "./net_tools.ts";
 import { pingCommands } from "./ping.ts";
+import { tracerouteCommands } from "./traceroute.ts";
 import { shellBusybox, shellHost } from "./shell.ts";
 import { socketToolsBusybox, socketToolsHost } from "./ss.ts";
 import { wgetCommands } from "./wget.ts";
@@ -18,10 +19,10 @@ import { ipsetCommands } from "./ipset_cmd.ts";
  * and netstat.
  */
 export function hostCommands(extra: Record<string, Command> = {}): Map<string, Command> {
-  return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...wgetCommands, ...ncCommands, ...curlCommands, ...httpdCommands, ...socketToolsHost, ...iptablesCommands, ...conntrackCommands, ...ipsetCommands, ...extra }));
+  return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...tracerouteCommands, ...wgetCommands, ...ncCommands, ...curlCommands, ...httpdCommands, ...socketToolsHost, ...iptablesCommands, ...conntrackCommands, ...ipsetCommands, ...extra }));
 }
 
 /** The busybox image's programs (one binary, many applets: wget, nc, httpd and netstat among them). */
 export function busyboxCommands(extra: Record<string, Command> = {}): CommandTable {
-  return new Map(Object.entries({ ...coreutilsBusybox, ...shellBusybox, ...netToolsBusybox, ...pingCommands, ...wgetCommands, ...ncCommands, ...httpdCommands, ...socketToolsBusybox, ...extra }));
+  return new Map(Object.entries({ ...coreutilsBusybox, ...shellBusybox, ...netToolsBusybox, ...pingCommands, ...tracerouteCommands, ...wgetCommands, ...ncCommands, ...httpdCommands, ...socketToolsBusybox, ...extra }));
 }
