@@ -1,5 +1,6 @@
 import type { Ipv4Addr, MacAddr } from "@kemu/wire";
 import type { Bridge } from "./bridge.ts";
+import type { Netem } from "./netem.ts";
 import type { NetNs } from "./netns.ts";
 
 /** The kinds of link the model has, as `ip -d link` names them. */
@@ -61,6 +62,10 @@ export abstract class NetDevice {
   };
   readonly taps = new Set<Tap>();
   txqlen = 1000;
+  /** The egress queueing discipline (`tc qdisc … netem`); none means frames go out at once. */
+  qdisc: Netem | undefined;
+  /** Injected faults (a link's loss, a partition), each shaping only the frames its filter takes; applied before the qdisc. */
+  readonly injected: Netem[] = [];
   promisc = false;
   alias = "";
 
@@ -97,6 +102,22 @@ export abstract class NetDevice {
       this.stats.txDropped++;
       return;
     }
+    if (this.qdisc || this.injected.length > 0) {
+      this.#egress(frame, 0);
+      return;
+    }
+    this.#out(frame);
+  }
+
+  /** Passes a frame through the faults, then the qdisc, in order. */
+  #egress(frame: Uint8Array, stage: number): void {
+    const chain = this.qdisc ? [...this.injected, this.qdisc] : this.injected;
+    const q = chain[stage];
+    if (q === undefined) this.#out(frame);
+    else q.enqueue(frame, (f) => this.#egress(f, stage + 1));
+  }
+
+  #out(frame: Uint8Array): void {
     this.stats.txPackets++;
     this.stats.txBytes += frame.length;
     this.#tap(frame, "out");

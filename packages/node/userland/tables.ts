@@ -5,6 +5,7 @@ import { httpdCommands } from "./httpd.ts";
 import { ncCommands } from "./nc.ts";
 import { netToolsBusybox, netToolsHost } from "./net_tools.ts";
 import { pingCommands } from "./ping.ts";
+import { tcCommands } from "./tc.ts";
 import { tracerouteCommands } from "./traceroute.ts";
 import { shellBusybox, shellHost } from "./shell.ts";
 import { socketToolsBusybox, socketToolsHost } from "./ss.ts";
@@ -19,7 +20,7 @@ import { ipsetCommands } from "./ipset_cmd.ts";
  * and netstat.
  */
 export function hostCommands(extra: Record<string, Command> = {}): Map<string, Command> {
-  return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...tracerouteCommands, ...wgetCommands, ...ncCommands, ...curlCommands, ...httpdCommands, ...socketToolsHost, ...iptablesCommands, ...conntrackCommands, ...ipsetCommands, ...extra }));
+  return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...tracerouteCommands, ...tcCommands, ...wgetCommands, ...ncCommands, ...curlCommands, ...httpdCommands, ...socketToolsHost, ...iptablesCommands, ...conntrackCommands, ...ipsetCommands, ...extra }));
 }
 
 /** The busybox image's programs (one binary, many applets: wget, nc, httpd and netstat among them). */
