@@ -1,6 +1,9 @@
 import type { BusMessage, RoundReport, WireLocation } from "@kemu/node";
 import { HostClient } from "@kemu/node";
-import type { ClusterDriver, ClusterSpec, ExecResult, Location, ShellSession } from "./driver.ts";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ClusterDriver, ClusterSpec, ExecResult, LinkEffect, Location, ShellSession } from "./driver.ts";
 import { planTopology } from "./topology.ts";
 
 /** How long a step's command may run on emulated time before it is stopped (like Ctrl-C). */
@@ -15,6 +18,8 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
   const epochWall = performance.timeOrigin + performance.now();
   const hostTable = topo.hosts.map((h) => ({ name: h.name, addrs: h.links.map((l) => l.cidr.split("/")[0]!) }));
   const busLatencyMs = Math.min(...topo.segments.map((s) => s.latencyMs));
+  // Real time: the control host serves the Kubernetes API on loopback and writes its kubeconfig here.
+  const kubeconfig = spec.time === "real" ? join(mkdtempSync(join(tmpdir(), "kemu-")), "kubeconfig") : undefined;
   const clients = topo.hosts.map(
     (h) =>
       new HostClient(
@@ -32,6 +37,8 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
         busLatencyMs,
         epochWall,
         control: "control",
+        ...(kubeconfig !== undefined && h.role === "control" ? { kubeconfig } : {}),
+        flannelBackend: spec.backend ?? "vxlan",
         },
         h.entry,
       ),
@@ -39,7 +46,18 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
   await Promise.all(clients.map((c) => c.request({ type: "now" })));
   const lookahead = Math.min(...topo.segments.map((s) => s.latencyMs));
   const cluster = new WorkerCluster(clients, spec.time, lookahead);
+  for (const h of topo.hosts) {
+    cluster.addresses.set(h.name, {
+      macs: h.links.map((l) => l.mac),
+      ips: h.links.map((l) => l.cidr.split("/")[0]!.split(".").reduce((n, o) => n * 256 + Number(o), 0)),
+    });
+  }
   await cluster.settle(spec.nodes);
+  if (kubeconfig !== undefined) {
+    // The control worker writes it once its API listens.
+    for (let waited = 0; !existsSync(kubeconfig) && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    if (existsSync(kubeconfig)) cluster.kubeconfig = kubeconfig;
+  }
   return cluster;
 }
 
@@ -49,6 +67,9 @@ export const BOOT_MS = 1000;
 class WorkerCluster implements ClusterDriver {
   readonly hosts: readonly string[];
   readonly threadIds: ReadonlyMap<string, number>;
+  kubeconfig: string | undefined;
+  /** Each host's NIC MACs and addresses, for link faults. */
+  readonly addresses = new Map<string, { macs: number[]; ips: number[] }>();
   #nextSession = 1;
   #nextJob = 1;
   /** Lockstep state: the common time, and what each host last reported. */
@@ -213,6 +234,15 @@ class WorkerCluster implements ClusterDriver {
     this.#nextAt.delete(client);
     this.#inbox.delete(host);
     await client.kill();
+  }
+
+  async shape(from: readonly string[], to: readonly string[], effect: LinkEffect, forMs?: number): Promise<void> {
+    const peers = { macs: to.flatMap((h) => this.addresses.get(h)?.macs ?? []), ips: to.flatMap((h) => this.addresses.get(h)?.ips ?? []) };
+    for (const name of from) {
+      const client = this.#live().find((c) => c.name === name);
+      if (!client) continue;
+      await client.request({ type: "netem", peers, config: effect, ...(forMs !== undefined ? { forMs } : {}) });
+    }
   }
 
   #live(): HostClient[] {

@@ -54,8 +54,12 @@ export interface ClusterDriver {
   shutdown(): Promise<void>;
   /** A power cut: the host's worker is terminated; the others go on without it. */
   crash?(host: string): Promise<void>;
+  /** Shapes traffic from each host of `from` towards the hosts of `to` (netem), for `forMs` (or until the run ends). */
+  shape?(from: readonly string[], to: readonly string[], effect: LinkEffect, forMs?: number): Promise<void>;
   /** The worker thread of each host, by host name (where hosts run in threads). */
   readonly threadIds?: ReadonlyMap<string, number>;
+  /** Real time: the kubeconfig of the Kubernetes API the control host serves on 127.0.0.1 (kemu up prints it). */
+  readonly kubeconfig?: string | undefined;
 }
 
 /** How a cluster is asked for: the scenario's `cluster:` block plus run options. */
@@ -67,4 +71,20 @@ export interface ClusterSpec {
   readonly time: "virtual" | "real";
   /** Record frames for `writePcaps`. */
   readonly capture: boolean;
+  /** flannel's backend (`cluster.backend`); vxlan when not given. */
+  readonly backend?: "vxlan" | "udp" | "host-gw" | undefined;
+}
+
+/** What a link fault does to the frames it catches, in netem's terms (percentages 0–100, times in ms). */
+export interface LinkEffect {
+  delayMs?: number;
+  jitterMs?: number;
+  lossPct?: number;
+  /** Gilbert–Elliott loss: p (good→bad), r (bad→good), loss in bad, loss in good, %. */
+  gemodel?: { p: number; r: number; lossBad: number; lossGood: number };
+  duplicatePct?: number;
+  corruptPct?: number;
+  reorderPct?: number;
+  rateBps?: number;
+  limit?: number;
 }

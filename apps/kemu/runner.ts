@@ -93,8 +93,22 @@ async function runStep(step: Step, index: number, driver: ClusterDriver): Promis
       };
     }
     case "fault": {
-      if (!driver.crash) throw new Error("this cluster cannot inject faults");
-      await driver.crash(step.node);
+      const f = step.fault;
+      if (f.kind === "crash") {
+        if (!driver.crash) throw new Error("this cluster cannot inject faults");
+        await driver.crash(f.node);
+      } else {
+        if (!driver.shape) throw new Error("this cluster cannot inject faults");
+        if (f.kind === "link") {
+          await driver.shape([f.from], [f.to], f.effect, f.forMs);
+          if (f.bothWays) await driver.shape([f.to], [f.from], f.effect, f.forMs);
+        } else {
+          for (const [i, group] of f.groups.entries()) {
+            const others = f.groups.filter((_, j) => j !== i).flat();
+            await driver.shape(group, others, { lossPct: 100 }, f.forMs);
+          }
+        }
+      }
       return { index, step, location: null, command: step.text, exit: 0, stdout: "", stderr: "", passed: true, failures: [] };
     }
     case "sleep":

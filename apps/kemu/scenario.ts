@@ -9,7 +9,7 @@
  */
 import { LineCounter, parseDocument } from "yaml";
 import { Checker, type Fields, join, type Value } from "./_checker.ts";
-import type { Location } from "./driver.ts";
+import type { LinkEffect, Location } from "./driver.ts";
 import { parseDuration } from "./duration.ts";
 import { DEFAULT_EXPECTATION, type Expectation, type Matcher, parseMatcher } from "./expectation.ts";
 import { MAX_NODES, parseHost, parseTarget } from "./location.ts";
@@ -19,6 +19,8 @@ import type { ScenarioError } from "./scenario_error.ts";
 export interface ClusterConfig {
   /** How many nodes, named `node1`…`nodeN`; 1 by default. */
   readonly nodes: number;
+  /** flannel's backend (`vxlan`, `udp` or `host-gw`); vxlan when not given. */
+  readonly backend?: "vxlan" | "udp" | "host-gw";
 }
 
 /** What every step has. */
@@ -48,14 +50,14 @@ export interface SleepStep extends StepBase {
   readonly duration: string;
 }
 
-/** Breaks something on purpose: `fault: { node: node2, crash: true }`. */
+/** Breaks something on purpose: a node's crash, a faulty link, a partition. */
 export interface FaultStep extends StepBase {
   readonly kind: "fault";
-  /** The host the fault hits. */
-  readonly node: string;
-  /** Power cut: the host's worker is terminated, everything on it lost. */
-  readonly crash: true;
-  /** How the step prints as a command line: `fault node2 crash`. */
+  readonly fault:
+    | { readonly kind: "crash"; readonly node: string }
+    | { readonly kind: "link"; readonly from: string; readonly to: string; readonly bothWays: boolean; readonly effect: LinkEffect; readonly forMs?: number }
+    | { readonly kind: "partition"; readonly groups: readonly (readonly string[])[]; readonly forMs?: number };
+  /** How the step prints as a command line: `fault node2 crash`, `fault link node1-node2 loss 10% for 30s`. */
   readonly text: string;
 }
 
@@ -87,6 +89,15 @@ export const CLUSTER_KEYS: Readonly<Record<string, ClusterKey>> = {
   nodes: (c, value, path) => {
     const nodes = c.integer(value, path, { min: 1, max: MAX_NODES });
     return nodes === undefined ? undefined : { nodes };
+  },
+  backend: (c, value, path) => {
+    const backend = c.string(value, path);
+    if (backend === undefined) return undefined;
+    if (backend !== "vxlan" && backend !== "udp" && backend !== "host-gw") {
+      c.fail(value, path, `unknown backend type "${backend}": use vxlan, udp or host-gw`);
+      return undefined;
+    }
+    return { backend };
   },
 };
 
@@ -175,7 +186,39 @@ const SLEEP: StepKind = {
 };
 
 /** The keys of a `fault:` block. */
-export const FAULT_KEYS: readonly string[] = ["node", "crash"];
+export const FAULT_KEYS: readonly string[] = [
+  "node",
+  "crash",
+  "link",
+  "partition",
+  "for",
+  "delay",
+  "jitter",
+  "loss",
+  "gemodel",
+  "duplicate",
+  "corrupt",
+  "reorder",
+  "rate",
+  "limit",
+  "down",
+];
+
+/** Netem's vocabulary, as a fault's keys take it. */
+const EFFECT_KEYS = ["delay", "jitter", "loss", "gemodel", "duplicate", "corrupt", "reorder", "rate", "limit", "down"];
+
+function percent(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
+  const v = m ? Number(m[1]) : undefined;
+  return v !== undefined && v <= 100 ? v : undefined;
+}
+
+function rate(text: string): number | undefined {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(bit|bps)\s*$/i.exec(text);
+  if (!m) return undefined;
+  const mult = { "": 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
+  return Number(m[1]) * mult * (m[3]!.toLowerCase() === "bit" ? 1 : 8);
+}
 
 const FAULT: StepKind = {
   key: "fault",
@@ -185,26 +228,128 @@ const FAULT: StepKind = {
     const fpath = join(path, "fault");
     const block = c.fields(entry.value, fpath, { keys: FAULT_KEYS, what: "fault" });
     if (block === undefined) return undefined;
-    const nodeEntry = block.get("node");
-    const crashEntry = block.get("crash");
-    if (!nodeEntry) {
-      c.fail(entry.value, fpath, `a fault needs "node" (link faults arrive with the fault-injection issue)`);
-      return undefined;
-    }
-    const node = c.string(nodeEntry.value, join(fpath, "node"));
-    if (node === undefined) return undefined;
-    if (nodes !== undefined) {
-      const parsed = parseHost(node, nodes);
+    const host = (value: Value, at: string): string | undefined => {
+      const name = c.string(value, at);
+      if (name === undefined || nodes === undefined) return name;
+      const parsed = parseHost(name, nodes);
       if ("error" in parsed) {
-        c.fail(nodeEntry.value, join(fpath, "node"), parsed.error);
+        c.fail(value, at, parsed.error);
+        return undefined;
+      }
+      return name;
+    };
+    const scalar = (key: string): string | undefined => {
+      const e = block.get(key);
+      if (!e) return undefined;
+      const v = (e.value as { toJSON?: () => unknown } | null)?.toJSON?.();
+      return v === undefined || v === null ? undefined : String(v);
+    };
+    let forMs: number | undefined;
+    const forText = scalar("for");
+    if (forText !== undefined) {
+      forMs = parseDuration(forText);
+      if (forMs === undefined) {
+        c.fail(block.get("for")!.value, join(fpath, "for"), `${JSON.stringify(forText)} is not a duration (use 500ms, 2s, 1m, 1h)`);
         return undefined;
       }
     }
-    if (!crashEntry || (crashEntry.value as { toJSON?: () => unknown } | null)?.toJSON?.() !== true) {
-      c.fail(crashEntry?.value ?? entry.value, join(fpath, "crash"), `a node fault needs "crash: true"`);
+    const forSuffix = forText !== undefined ? ` for ${forText}` : "";
+    const kinds = ["node", "link", "partition"].filter((k) => block.has(k));
+    if (kinds.length !== 1) {
+      c.fail(entry.value, fpath, `a fault needs exactly one of "node", "link" or "partition"`);
       return undefined;
     }
-    return { ...base, kind: "fault", node, crash: true, text: `fault ${node} crash` };
+    if (kinds[0] === "node") {
+      const node = host(block.get("node")!.value, join(fpath, "node"));
+      if (node === undefined) return undefined;
+      const crashEntry = block.get("crash");
+      if (!crashEntry || (crashEntry.value as { toJSON?: () => unknown } | null)?.toJSON?.() !== true) {
+        c.fail(crashEntry?.value ?? entry.value, join(fpath, "crash"), `a node fault needs "crash: true"`);
+        return undefined;
+      }
+      return { ...base, kind: "fault", fault: { kind: "crash", node }, text: `fault ${node} crash` };
+    }
+    if (kinds[0] === "partition") {
+      const pEntry = block.get("partition")!;
+      const groupsRaw = c.list(pEntry.value, join(fpath, "partition"));
+      if (groupsRaw === undefined) return undefined;
+      const groups: string[][] = [];
+      groupsRaw.forEach((g, i) => {
+        const members = c.list(g, join(fpath, `partition[${i}]`)) ?? [];
+        groups.push(members.map((m, j) => host(m, join(fpath, `partition[${i}][${j}]`))).filter((h): h is string => h !== undefined));
+      });
+      if (groups.length < 2) {
+        c.fail(pEntry.value, join(fpath, "partition"), "a partition needs at least two groups of hosts, such as [[node1], [node2, node3]]");
+        return undefined;
+      }
+      const text = groups.map((g) => `[${g.join(",")}]`).join(" | ");
+      return { ...base, kind: "fault", fault: { kind: "partition", groups, ...(forMs !== undefined ? { forMs } : {}) }, text: `fault partition ${text}${forSuffix}` };
+    }
+    const linkText = scalar("link") ?? "";
+    const m = /^\s*([\w.-]+?)\s*(->|-)\s*([\w.-]+)\s*$/.exec(linkText);
+    if (!m) {
+      c.fail(block.get("link")!.value, join(fpath, "link"), `${JSON.stringify(linkText)} is not a link: write HOST-HOST (both ways) or HOST->HOST (one way)`);
+      return undefined;
+    }
+    const a = m[1]!;
+    const b = m[3]!;
+    for (const h of [a, b]) {
+      if (nodes !== undefined && "error" in parseHost(h, nodes)) {
+        c.fail(block.get("link")!.value, join(fpath, "link"), (parseHost(h, nodes) as { error: string }).error);
+        return undefined;
+      }
+    }
+    const effect: LinkEffect = {};
+    const words: string[] = [];
+    for (const key of EFFECT_KEYS) {
+      const text = scalar(key);
+      if (text === undefined) continue;
+      const at = join(fpath, key);
+      const fail = (what: string) => {
+        c.fail(block.get(key)!.value, at, `${JSON.stringify(text)} is not ${what}`);
+        return undefined;
+      };
+      if (key === "delay" || key === "jitter") {
+        const ms = parseDuration(text);
+        if (ms === undefined) return fail("a duration (use 100ms, 1s)");
+        if (key === "delay") effect.delayMs = ms;
+        else effect.jitterMs = ms;
+      } else if (key === "rate") {
+        const r = rate(text);
+        if (r === undefined) return fail("a rate (use 1mbit, 100kbit, 10mbps)");
+        effect.rateBps = r;
+      } else if (key === "limit") {
+        const n = Number(text);
+        if (!Number.isInteger(n) || n < 1) return fail("a packet count");
+        effect.limit = n;
+      } else if (key === "down") {
+        if (text !== "true") return fail("true");
+        effect.lossPct = 100;
+      } else if (key === "gemodel") {
+        const parts = text.split(/[\s,]+/).map(percent);
+        if (parts.length !== 4 || parts.some((p) => p === undefined)) return fail("four percentages: p r 1-h 1-k (Gilbert–Elliott)");
+        effect.gemodel = { p: parts[0]!, r: parts[1]!, lossBad: parts[2]!, lossGood: parts[3]! };
+      } else {
+        const p = percent(text);
+        if (p === undefined) return fail("a percentage (use 10%)");
+        if (key === "loss") effect.lossPct = p;
+        else if (key === "duplicate") effect.duplicatePct = p;
+        else if (key === "corrupt") effect.corruptPct = p;
+        else effect.reorderPct = p;
+      }
+      words.push(`${key} ${text}`);
+    }
+    if (words.length === 0) {
+      c.fail(entry.value, fpath, `a link fault needs an effect: delay, jitter, loss, gemodel, duplicate, corrupt, reorder, rate or down`);
+      return undefined;
+    }
+    const bothWays = m[2] === "-";
+    return {
+      ...base,
+      kind: "fault",
+      fault: { kind: "link", from: a, to: b, bothWays, effect, ...(forMs !== undefined ? { forMs } : {}) },
+      text: `fault link ${a}${m[2]}${b} ${words.join(" ")}${forSuffix}`,
+    };
   },
 };
 

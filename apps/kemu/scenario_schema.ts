@@ -74,18 +74,34 @@ const sleepStep = {
   additionalProperties: false,
 } as const;
 
+const hostName = { type: "string", pattern: "^(node[1-9][0-9]*|control|gateway|outside)$" } as const;
+const percentValue = { oneOf: [{ type: "number", minimum: 0, maximum: 100 }, { type: "string", pattern: "^\\s*\\d+(\\.\\d+)?\\s*%?\\s*$" }] } as const;
+const durationValue = { oneOf: [{ type: "number", minimum: 0 }, { type: "string", pattern: "^\\s*(\\d+(\\.\\d+)?\\s*(ms|s|m|h)?\\s*)+$" }] } as const;
+
 const faultStep = {
   type: "object",
-  description: "Breaks something on purpose. Today: a node's power cut (its worker thread is terminated, everything on it lost).",
+  description: "Breaks something on purpose: a node's crash, a faulty link (tc netem's effects), or a partition.",
   properties: {
     ...commonStep,
     fault: {
       type: "object",
       properties: {
-        node: { type: "string", pattern: "^(node[1-9][0-9]*|control|gateway|outside)$", description: "The host the fault hits." },
+        node: { ...hostName, description: "With crash: true, the host whose worker thread is terminated (a power cut)." },
         crash: { const: true, description: "Terminate the host's worker, as a power cut would." },
+        link: { type: "string", pattern: "^\\s*[\\w.-]+\\s*(->|-)\\s*[\\w.-]+\\s*$", description: "HOST-HOST (both ways) or HOST->HOST (one way): the frames one host sends towards the other." },
+        partition: { type: "array", minItems: 2, items: { type: "array", items: hostName }, description: "Groups of hosts: every link between groups is cut." },
+        for: { ...durationValue, description: "How long the fault lasts on the emulated clock (default: until the run ends)." },
+        delay: { ...durationValue, description: "Added delay (netem delay)." },
+        jitter: { ...durationValue, description: "± uniform jitter around the delay." },
+        loss: { ...percentValue, description: "Random loss, %." },
+        gemodel: { type: "string", description: "Gilbert–Elliott loss: four percentages \"p r 1-h 1-k\"." },
+        duplicate: { ...percentValue, description: "Duplication, %." },
+        corrupt: { ...percentValue, description: "One flipped bit per affected frame, %; checksums catch it." },
+        reorder: { ...percentValue, description: "With a delay, this share goes at once, out of order, %." },
+        rate: { type: "string", pattern: "^\\s*\\d+(\\.\\d+)?\\s*[kmgKMG]?(bit|bps)\\s*$", description: "Rate limit: 1mbit, 64kbit, 10mbps." },
+        limit: { type: "integer", minimum: 1, description: "netem's queue length, packets (default 1000)." },
+        down: { const: true, description: "The link drops everything (loss 100%)." },
       },
-      required: ["node", "crash"],
       additionalProperties: false,
     },
   },
@@ -112,6 +128,12 @@ export const SCENARIO_SCHEMA = {
           maximum: 200,
           default: 1,
           description: "How many nodes, named node1…nodeN.",
+        },
+        backend: {
+          type: "string",
+          enum: ["vxlan", "udp", "host-gw"],
+          default: "vxlan",
+          description: "flannel's backend on the nodes: vxlan (kernel VXLAN, UDP 8472), udp (flanneld forwards through flannel0 on UDP 8285) or host-gw (a route per node).",
         },
       },
       additionalProperties: false,

@@ -224,7 +224,7 @@ test("the example at the top of SCENARIOS.md is a valid scenario", (t) => {
 test("a fault step names the node and needs crash: true", (t) => {
   const ok = parseScenario("name: f\ncluster: { nodes: 2 }\nsteps:\n  - fault: { node: node2, crash: true }\n", { file: "f.yaml" });
   t.true(ok.ok);
-  if (ok.ok) t.deepEqual(ok.scenario.steps[0], { kind: "fault", node: "node2", crash: true, text: "fault node2 crash", line: 4 });
+  if (ok.ok) t.deepEqual(ok.scenario.steps[0], { kind: "fault", fault: { kind: "crash", node: "node2" }, text: "fault node2 crash", line: 4 });
   const bad = parseScenario("name: f\nsteps:\n  - fault: { node: node7, crash: true }\n  - fault: { node: node1 }\n  - fault: { node: node1, crash: true, lose: 5 }\n", { file: "f.yaml" });
   t.false(bad.ok);
   if (!bad.ok) {
@@ -232,5 +232,33 @@ test("a fault step names the node and needs crash: true", (t) => {
     t.regex(text, /3: steps\[0\]\.fault\.node: "node7" is not a host of this cluster/);
     t.regex(text, /4: steps\[1\]\.fault\.crash: a node fault needs "crash: true"/);
     t.regex(text, /5: steps\[2\]\.fault\.lose: unknown key/);
+  }
+});
+
+test("link and partition faults read netem's vocabulary and refuse what is not", (t) => {
+  const ok = parseScenario(
+    "name: f\ncluster: { nodes: 3 }\nsteps:\n  - fault: { link: node1-node2, loss: 10%, delay: 100ms, jitter: 10ms, rate: 1mbit, for: 30s }\n  - fault: { partition: [[node1], [node2, node3]] }\n  - fault: { link: node1->outside, down: true }\n",
+    { file: "f.yaml" },
+  );
+  t.true(ok.ok);
+  if (ok.ok) {
+    const [a, b, c] = ok.scenario.steps as unknown as Array<{ fault: unknown; text: string }>;
+    t.deepEqual(a!.fault, { kind: "link", from: "node1", to: "node2", bothWays: true, effect: { lossPct: 10, delayMs: 100, jitterMs: 10, rateBps: 1e6 }, forMs: 30_000 });
+    t.is(a!.text, "fault link node1-node2 delay 100ms jitter 10ms loss 10% rate 1mbit for 30s");
+    t.deepEqual(b!.fault, { kind: "partition", groups: [["node1"], ["node2", "node3"]] });
+    t.deepEqual(c!.fault, { kind: "link", from: "node1", to: "outside", bothWays: false, effect: { lossPct: 100 } });
+  }
+  const bad = parseScenario(
+    "name: f\ncluster: { nodes: 2 }\nsteps:\n  - fault: { link: node1-node2 }\n  - fault: { link: node1-node2, loss: lots }\n  - fault: { link: node1 node2, loss: 1% }\n  - fault: { partition: [[node1]] }\n  - fault: { link: node1-node2, loss: 1%, for: soon }\n",
+    { file: "f.yaml" },
+  );
+  t.false(bad.ok);
+  if (!bad.ok) {
+    const text = bad.errors.map((e) => `${e.line}: ${e.path}: ${e.message}`).join("\n");
+    t.regex(text, /4: steps\[0\]\.fault: a link fault needs an effect/);
+    t.regex(text, /5: steps\[1\]\.fault\.loss: "lots" is not a percentage/);
+    t.regex(text, /6: steps\[2\]\.fault\.link: "node1 node2" is not a link/);
+    t.regex(text, /7: steps\[3\]\.fault\.partition: a partition needs at least two groups/);
+    t.regex(text, /8: steps\[4\]\.fault\.for: "soon" is not a duration/);
   }
 });

@@ -15,7 +15,10 @@ import type { Ether, NetNs } from "@kemu/kernel";
 import { SegmentPort } from "@kemu/underlay";
 import { pack, unpack } from "msgpackr";
 import { decodeObject, encodeObject } from "@kemu/api";
+import { Flanneld } from "./agents/flanneld.ts";
 import { Kubelet } from "./agents/kubelet.ts";
+import { KubeProxy } from "./agents/kube_proxy.ts";
+import { Netem, NETEM_NONE } from "@kemu/kernel";
 import { BusApiClient } from "./api_bus.ts";
 import { Bus, type BusMessage } from "./bus.ts";
 import { CaptureSet } from "./capture.ts";
@@ -28,6 +31,17 @@ import { RealTimePump } from "./realtime.ts";
 import { RemoteExecClient, serveRemoteExec } from "./remote_exec.ts";
 import { ShellSession } from "./session.ts";
 import { ssh } from "./userland/ssh.ts";
+
+/** True when a frame goes to one of the peers: by destination MAC, IPv4 destination, or ARP target. */
+function towards(frame: Uint8Array, macs: ReadonlySet<number>, ips: ReadonlySet<number>): boolean {
+  if (frame.length < 14) return false;
+  const mac = (frame[0]! * 2 ** 40) + (frame[1]! * 2 ** 32) + ((frame[2]! << 24) >>> 0) + (frame[3]! << 16) + (frame[4]! << 8) + frame[5]!;
+  if (macs.has(mac)) return true;
+  const type = (frame[12]! << 8) | frame[13]!;
+  const at = type === 0x0800 ? 30 : type === 0x0806 ? 38 : -1;
+  if (at < 0 || frame.length < at + 4) return false;
+  return ips.has(((frame[at]! << 24) | (frame[at + 1]! << 16) | (frame[at + 2]! << 8) | frame[at + 3]!) >>> 0);
+}
 
 /** What an app adds to a host once it has booted (services, commands, bus handlers). */
 export type HostExtension = (host: Host, bus: Bus) => void;
@@ -65,6 +79,18 @@ export function runHostWorker(extend?: HostExtension): void {
     // One API client per host: its handlers own the bus's api channels.
     host.provide("api", api);
     void kubelet.start();
+    // kube-proxy (iptables mode): Services → KUBE-* rules through iptables-restore.
+    const kubeProxy = new KubeProxy(host, api, { nodeName: host.name });
+    host.provide("kube-proxy", kubeProxy);
+    kubeProxy.start();
+    // flanneld (kube subnet manager) gives pods on different nodes a path to each other.
+    const flanneld = new Flanneld(host, api, {
+      nodeName: host.name,
+      nodeIP: init.links[0]!.cidr.split("/")[0]!,
+      backend: init.flannelBackend ?? "vxlan",
+    });
+    host.provide("flanneld", flanneld);
+    flanneld.start();
     bus.serve("logs", (body) => {
       const b = body as { namespace: string; pod: string; container?: string };
       const text = kubelet!.logs(b.namespace, b.pod, b.container);
@@ -231,6 +257,23 @@ export function runHostWorker(extend?: HostExtension): void {
       case "kill":
         jobs.get(req.job)?.abort();
         return true;
+      case "netem": {
+        const macs = new Set(req.peers.macs);
+        const ips = new Set(req.peers.ips);
+        const installed: Array<{ dev: (typeof links)[number]["dev"]; q: Netem }> = [];
+        for (const { dev } of links) {
+          const q = new Netem({ ...NETEM_NONE, ...req.config }, clock, host.rng.fork(), 0);
+          q.filter = (frame) => towards(frame, macs, ips);
+          dev.injected.push(q);
+          installed.push({ dev, q });
+        }
+        if (req.forMs !== undefined) {
+          clock.setTimer(req.forMs, () => {
+            for (const { dev, q } of installed) dev.injected.splice(dev.injected.indexOf(q), 1);
+          });
+        }
+        return true;
+      }
       case "round":
         return round(req.until, req.inbox);
       case "bus":

@@ -23,6 +23,11 @@ export type Request =
   /** Real time: a bus message relayed at once. */
   | { type: "bus"; msg: BusMessage }
   | { type: "kill"; id: number; job: number }
+  /**
+   * A link fault: shape frames this host sends towards the given peers
+   * (matched by destination MAC or IPv4 address) with netem, for `forMs`.
+   */
+  | { type: "netem"; id: number; peers: { macs: number[]; ips: number[] }; config: Partial<import("@kemu/kernel").NetemConfig>; forMs?: number }
   | { type: "shell"; id: number; session: number; interactive: boolean }
   | { type: "stdin"; session: number; line: string }
   | { type: "stdin-end"; session: number }
@@ -77,6 +82,10 @@ export interface WorkerInit {
   gateway?: string | undefined;
   /** The host that runs the API server, if the cluster has one: node agents talk to it. */
   control?: string | undefined;
+  /** Real time, on the control host: where to write the kubeconfig of the Kubernetes REST API it serves on 127.0.0.1. */
+  kubeconfig?: string | undefined;
+  /** flanneld's backend on nodes of a cluster with a control plane (vxlan by default). */
+  flannelBackend?: "vxlan" | "udp" | "host-gw" | undefined;
   /** Every host of the cluster with its addresses (for ssh and the bus). */
   hosts: Array<{ name: string; addrs: string[] }>;
   /** Latency of bus messages, ms. */
