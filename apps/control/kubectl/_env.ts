@@ -3,7 +3,7 @@
  * namespace in effect, the parsed flags and the runtime hooks for exec/logs.
  */
 import { ApiError, type ApiClient, type KubeObject, type ListOptions, type ObjectList, type Pod, type ResourceInfo, resourceForName } from "@kemu/api";
-import type { Input, Output, ProcessContext } from "@kemu/node";
+import { type Input, type Output, type ProcessContext, sleep } from "@kemu/node";
 import { NoResourceMatchError, notFound } from "./errors.ts";
 import type { Flags } from "./flags.ts";
 import { matches, parseSelector } from "./selector.ts";
@@ -159,18 +159,5 @@ export function notFoundFor(r: ResourceInfo, name: string): ApiError {
   return notFound(r.plural, name, r.group);
 }
 
-/** Waits `ms` of emulated time; resolves false early when `signal` aborts (as @kemu/node's sleep). */
-export function sleep(ctx: Pick<ProcessContext, "clock" | "signal">, ms: number): Promise<boolean> {
-  if (ctx.signal.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      timer.cancel();
-      resolve(false);
-    };
-    const timer = ctx.clock.setTimer(ms, () => {
-      ctx.signal.removeEventListener("abort", onAbort);
-      resolve(true);
-    });
-    ctx.signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
+/** Waits `ms` of emulated time (the house sleep); resolves false early when the process is killed. */
+export { sleep };
