@@ -137,3 +137,18 @@ const tshark = ["/usr/bin/tshark", "/usr/local/bin/tshark"].find((p) => existsSy
     t.is(r[5], "1", `IPv4 checksum good: ${r.join(" ")}`);
   }
 });
+
+test.serial("the same seed gives byte-identical pcap files, across every worker thread", async (t) => {
+  const { readFileSync } = await import("node:fs");
+  const capture = () => {
+    const dir = mkdtempSync(join(tmpdir(), "kemu-pcap-"));
+    const { status, stderr } = kemu(["run", "scenarios/fault-link-partition.yaml", "--json", "--seed", "7", "--pcap", dir]);
+    t.is(status, 0, stderr);
+    return new Map(readdirSync(dir).sort().map((f) => [f, readFileSync(join(dir, f))]));
+  };
+  const a = capture();
+  const b = capture();
+  t.deepEqual([...a.keys()], [...b.keys()]);
+  t.true(a.size >= 4);
+  for (const [name, bytes] of a) t.true(bytes.equals(b.get(name)!), `${name} differs between runs`);
+});
