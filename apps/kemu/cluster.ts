@@ -14,7 +14,7 @@ export const STEP_LIMIT_MS = 10 * 60_000;
  * gateway router, the outside host), wired by shared-memory underlay rings.
  */
 export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
-  const topo = planTopology(spec.nodes);
+  const topo = planTopology(spec.nodes, spec.topology ?? "flat");
   const epochWall = performance.timeOrigin + performance.now();
   const hostTable = topo.hosts.map((h) => ({ name: h.name, addrs: h.links.map((l) => l.cidr.split("/")[0]!) }));
   const busLatencyMs = Math.min(...topo.segments.map((s) => s.latencyMs));
@@ -83,7 +83,7 @@ class WorkerCluster implements ClusterDriver {
   #inbox = new Map<string, BusMessage[]>();
 
   constructor(
-    private readonly clients: readonly HostClient[],
+    private readonly clients: HostClient[],
     private readonly time: "virtual" | "real",
     private readonly lookahead: number,
   ) {
@@ -243,6 +243,19 @@ class WorkerCluster implements ClusterDriver {
       if (!client) continue;
       await client.request({ type: "netem", peers, config: effect, ...(forMs !== undefined ? { forMs } : {}) });
     }
+  }
+
+  async restart(host: string): Promise<void> {
+    const i = this.clients.findIndex((c) => c.name === host);
+    if (i < 0) throw new Error(`kemu: no host named ${host}`);
+    const old = this.clients[i]!;
+    if (!this.#dead.has(old)) await this.crash(host);
+    const fresh = new HostClient({ ...old.init, startAt: this.time === "virtual" ? this.#now : undefined }, old.entry);
+    fresh.onBus = (msg) => this.#live().find((t) => t.name === msg.to)?.notify({ type: "bus", msg });
+    await fresh.request({ type: "now" });
+    this.clients[i] = fresh;
+    this.#dead.delete(old);
+    (this.threadIds as Map<string, number>).set(host, fresh.threadId);
   }
 
   #live(): HostClient[] {

@@ -54,6 +54,8 @@ export interface ClusterDriver {
   shutdown(): Promise<void>;
   /** A power cut: the host's worker is terminated; the others go on without it. */
   crash?(host: string): Promise<void>;
+  /** Boots a host again (after a crash, or as a reboot): a fresh worker that rejoins at the cluster's time. */
+  restart?(host: string): Promise<void>;
   /** Shapes traffic from each host of `from` towards the hosts of `to` (netem), for `forMs` (or until the run ends). */
   shape?(from: readonly string[], to: readonly string[], effect: LinkEffect, forMs?: number): Promise<void>;
   /** The worker thread of each host, by host name (where hosts run in threads). */
@@ -73,6 +75,8 @@ export interface ClusterSpec {
   readonly capture: boolean;
   /** flannel's backend (`cluster.backend`); vxlan when not given. */
   readonly backend?: "vxlan" | "udp" | "host-gw" | undefined;
+  /** `cluster.topology`: nodes on one underlay segment (flat) or on two behind the gateway (routed). */
+  readonly topology?: "flat" | "routed" | undefined;
 }
 
 /** What a link fault does to the frames it catches, in netem's terms (percentages 0–100, times in ms). */

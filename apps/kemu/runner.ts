@@ -97,6 +97,9 @@ async function runStep(step: Step, index: number, driver: ClusterDriver): Promis
       if (f.kind === "crash") {
         if (!driver.crash) throw new Error("this cluster cannot inject faults");
         await driver.crash(f.node);
+      } else if (f.kind === "restart") {
+        if (!driver.restart) throw new Error("this cluster cannot restart hosts");
+        await driver.restart(f.node);
       } else {
         if (!driver.shape) throw new Error("this cluster cannot inject faults");
         if (f.kind === "link") {

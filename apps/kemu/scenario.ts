@@ -21,6 +21,8 @@ export interface ClusterConfig {
   readonly nodes: number;
   /** flannel's backend (`vxlan`, `udp` or `host-gw`); vxlan when not given. */
   readonly backend?: "vxlan" | "udp" | "host-gw";
+  /** `flat` (one underlay segment) or `routed` (even nodes on 192.168.1.0/24 behind the gateway); flat when not given. */
+  readonly topology?: "flat" | "routed";
 }
 
 /** What every step has. */
@@ -55,6 +57,7 @@ export interface FaultStep extends StepBase {
   readonly kind: "fault";
   readonly fault:
     | { readonly kind: "crash"; readonly node: string }
+    | { readonly kind: "restart"; readonly node: string }
     | { readonly kind: "link"; readonly from: string; readonly to: string; readonly bothWays: boolean; readonly effect: LinkEffect; readonly forMs?: number }
     | { readonly kind: "partition"; readonly groups: readonly (readonly string[])[]; readonly forMs?: number };
   /** How the step prints as a command line: `fault node2 crash`, `fault link node1-node2 loss 10% for 30s`. */
@@ -98,6 +101,15 @@ export const CLUSTER_KEYS: Readonly<Record<string, ClusterKey>> = {
       return undefined;
     }
     return { backend };
+  },
+  topology: (c, value, path) => {
+    const topology = c.string(value, path);
+    if (topology === undefined) return undefined;
+    if (topology !== "flat" && topology !== "routed") {
+      c.fail(value, path, `unknown topology "${topology}": use flat or routed`);
+      return undefined;
+    }
+    return { topology };
   },
 };
 
@@ -189,6 +201,7 @@ const SLEEP: StepKind = {
 export const FAULT_KEYS: readonly string[] = [
   "node",
   "crash",
+  "restart",
   "link",
   "partition",
   "for",
@@ -262,9 +275,13 @@ const FAULT: StepKind = {
     if (kinds[0] === "node") {
       const node = host(block.get("node")!.value, join(fpath, "node"));
       if (node === undefined) return undefined;
+      const isTrue = (key: string) => (block.get(key)?.value as { toJSON?: () => unknown } | null)?.toJSON?.() === true;
+      if (isTrue("restart") && !block.has("crash")) {
+        return { ...base, kind: "fault", fault: { kind: "restart", node }, text: `fault ${node} restart` };
+      }
       const crashEntry = block.get("crash");
-      if (!crashEntry || (crashEntry.value as { toJSON?: () => unknown } | null)?.toJSON?.() !== true) {
-        c.fail(crashEntry?.value ?? entry.value, join(fpath, "crash"), `a node fault needs "crash: true"`);
+      if (!crashEntry || !isTrue("crash") || block.has("restart")) {
+        c.fail(crashEntry?.value ?? entry.value, join(fpath, "crash"), `a node fault needs "crash: true" or "restart: true"`);
         return undefined;
       }
       return { ...base, kind: "fault", fault: { kind: "crash", node }, text: `fault ${node} crash` };

@@ -88,6 +88,7 @@ const faultStep = {
       properties: {
         node: { ...hostName, description: "With crash: true, the host whose worker thread is terminated (a power cut)." },
         crash: { const: true, description: "Terminate the host's worker, as a power cut would." },
+        restart: { const: true, description: "Boot the host again (after a crash, or as a reboot): a fresh worker that rejoins." },
         link: { type: "string", pattern: "^\\s*[\\w.-]+\\s*(->|-)\\s*[\\w.-]+\\s*$", description: "HOST-HOST (both ways) or HOST->HOST (one way): the frames one host sends towards the other." },
         partition: { type: "array", minItems: 2, items: { type: "array", items: hostName }, description: "Groups of hosts: every link between groups is cut." },
         for: { ...durationValue, description: "How long the fault lasts on the emulated clock (default: until the run ends)." },
@@ -134,6 +135,12 @@ export const SCENARIO_SCHEMA = {
           enum: ["vxlan", "udp", "host-gw"],
           default: "vxlan",
           description: "flannel's backend on the nodes: vxlan (kernel VXLAN, UDP 8472), udp (flanneld forwards through flannel0 on UDP 8285) or host-gw (a route per node).",
+        },
+        topology: {
+          type: "string",
+          enum: ["flat", "routed"],
+          default: "flat",
+          description: "flat: every node on 192.168.0.0/24. routed: odd nodes on 192.168.0.0/24, even nodes on 192.168.1.0/24, both behind the gateway router.",
         },
       },
       additionalProperties: false,

@@ -25,7 +25,7 @@ export class HostClient {
   /** Starts a host worker; `entry` is the worker script (a node's by default). */
   constructor(
     readonly init: WorkerInit,
-    entry: URL = new URL("./worker.js", import.meta.url),
+    readonly entry: URL = new URL("./worker.js", import.meta.url),
   ) {
     this.#worker = new Worker(entry, { workerData: init });
     this.#worker.on("message", (data: Uint8Array) => this.#onMessage(unpack(data) as Reply));

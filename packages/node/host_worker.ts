@@ -18,7 +18,7 @@ import { decodeObject, encodeObject } from "@kemu/api";
 import { Flanneld } from "./agents/flanneld.ts";
 import { Kubelet } from "./agents/kubelet.ts";
 import { KubeProxy } from "./agents/kube_proxy.ts";
-import { Netem, NETEM_NONE } from "@kemu/kernel";
+import { EventLoop, Netem, NETEM_NONE } from "@kemu/kernel";
 import { BusApiClient } from "./api_bus.ts";
 import { Bus, type BusMessage } from "./bus.ts";
 import { CaptureSet } from "./capture.ts";
@@ -50,12 +50,16 @@ export type HostExtension = (host: Host, bus: Bus) => void;
 export function runHostWorker(extend?: HostExtension): void {
   const init = workerData as WorkerInit;
   const port = parentPort!;
+  // A host that (re)boots while the cluster runs starts at the cluster's time.
+  const bootClock = new EventLoop();
+  bootClock.skipTo(init.startAt ?? 0);
   const host: Host = bootHost({
     name: init.name,
     seed: init.seed,
     role: init.role,
     nics: init.links.map((l) => ({ ifname: l.ifname, mac: l.mac, cidr: l.cidr })),
     gateway: init.gateway,
+    clock: bootClock,
   });
   const clock = host.clock;
 

@@ -90,6 +90,8 @@ export interface WorkerInit {
   hosts: Array<{ name: string; addrs: string[] }>;
   /** Latency of bus messages, ms. */
   busLatencyMs: number;
+  /** Emulated time the host boots at (a node restarted mid-run), ms; 0 by default. */
+  startAt?: number | undefined;
   /** Wall-clock instant (ms since the Unix epoch) that is emulated time 0 in real-time mode. */
   epochWall: number;
 }
