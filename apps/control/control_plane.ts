@@ -5,6 +5,7 @@
 import { type Controller } from "./controllers/_queue.ts";
 import { startDeploymentController } from "./controllers/deployment.ts";
 import { startEndpointSliceController, startEndpointsController } from "./controllers/endpoints.ts";
+import { startEndpointSliceMirroringController } from "./controllers/endpointslice_mirroring.ts";
 import { startGarbageCollector } from "./controllers/garbage_collector.ts";
 import { startNamespaceController } from "./controllers/namespace.ts";
 import { type NodeIpamOptions, startNodeIpamController } from "./controllers/node_ipam.ts";
@@ -25,7 +26,7 @@ export interface ControlPlaneOptions {
 
 /**
  * Starts the controllers (deployment, replicaset, endpoints,
- * endpointslice, nodelifecycle, nodeipam, garbagecollector, namespace) and
+ * endpointslice, endpointslicemirroring, nodelifecycle, nodeipam, garbagecollector, namespace) and
  * the scheduler. They run on the server's clock.
  */
 export function startControlPlane(server: ApiServer, options: ControlPlaneOptions = {}): Controller {
@@ -43,6 +44,7 @@ export function startControlPlane(server: ApiServer, options: ControlPlaneOption
   start("scheduler", () => startScheduler(server, options.scheduler));
   start("endpoints", () => startEndpointsController(server));
   start("endpointslice", () => startEndpointSliceController(server));
+  start("endpointslicemirroring", () => startEndpointSliceMirroringController(server));
   return {
     stop() {
       for (const c of started.reverse()) c.stop();

@@ -36,3 +36,7 @@ export * from "./controllers/node_ipam.ts";
 export * from "./controllers/node_lifecycle.ts";
 export * from "./controllers/replicaset.ts";
 export * from "./kubectl/mod.ts";
+export { MAX_BODY_BYTES, type RestServer, type RestServerOptions, startRestServer } from "./rest.ts";
+export type { ExecBackend } from "./rest_exec.ts";
+export { kubeconfigText, serveRestFromHost } from "./rest_host.ts";
+export { type ServingCert, selfSignedCert } from "./rest_tls.ts";

@@ -4,18 +4,27 @@
  * scheduler, serves the API to the nodes' agents over the host bus, and has
  * kubectl in its userland.
  */
+import { workerData } from "node:worker_threads";
 import { decodeObject, encodeObject } from "@kemu/api";
-import { type Bus, type Host, runHostWorker, serveApiOnBus } from "@kemu/node";
+import { type Bus, type Host, type WorkerInit, runHostWorker, serveApiOnBus } from "@kemu/node";
 import { bootstrap } from "./bootstrap.ts";
 import { startControlPlane } from "./control_plane.ts";
 import { CONTROL_ADDRESS, installKubectl } from "./kubectl_install.ts";
+import { serveRestFromHost } from "./rest_host.ts";
 import { ApiServer } from "./server.ts";
 
 runHostWorker((host: Host, bus: Bus) => {
   const server = new ApiServer(host.clock, host.rng.fork());
-  bootstrap(server, { controlAddress: CONTROL_ADDRESS });
+  bootstrap(server, { controlAddress: CONTROL_ADDRESS, coreDNS: true });
   startControlPlane(server);
   serveApiOnBus(bus, server, { encode: encodeObject, decode: decodeObject });
   host.provide("apiserver", server);
   installKubectl(host, bus, server);
+  // The Kubernetes REST API on loopback for the user's own kubectl: real time only (virtual-time runs open no sockets).
+  const init = workerData as WorkerInit;
+  if (init.time === "real" && init.kubeconfig !== undefined) {
+    serveRestFromHost(host, bus, server, init.kubeconfig).catch((err: unknown) => {
+      console.error(`kemu: the Kubernetes API could not be served: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  }
 });

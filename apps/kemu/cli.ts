@@ -177,6 +177,12 @@ async function upCommand(args: string[], io: CliOptions): Promise<number> {
     io.stderr.write(`kemu: cannot start the cluster: ${messageOf(err)}\n`);
     return EXIT_FAILED;
   }
+  if (driver.kubeconfig !== undefined) {
+    // As kind does: the user's own kubectl can drive the cluster's API on 127.0.0.1.
+    io.stderr.write(
+      `Set kubectl context to "kemu"\nYou can now use your cluster with:\n\nexport KUBECONFIG=${driver.kubeconfig}\nkubectl cluster-info --context kemu\n\n`,
+    );
+  }
   let status: number;
   try {
     status = await runShell(driver, {

@@ -21,8 +21,9 @@ function kemu(args: string[], options: { cwd?: string } = {}): Promise<{ code: n
 }
 
 /** Runs the command line in-process on a fake cluster. */
-async function cli(args: string[], options: { answers?: Record<string, FakeAnswer>; stdin?: string; startError?: Error } = {}) {
+async function cli(args: string[], options: { answers?: Record<string, FakeAnswer>; stdin?: string; startError?: Error; kubeconfig?: string } = {}) {
   const driver = new FakeDriver(options.answers);
+  if (options.kubeconfig !== undefined) Object.assign(driver, { kubeconfig: options.kubeconfig });
   const specs: ClusterSpec[] = [];
   const stdin = new PassThrough();
   if (options.stdin !== undefined) stdin.end(options.stdin);
@@ -143,6 +144,15 @@ test("kemu up boots a real-time cluster and runs piped lines in a shell on node1
     { op: "end" },
     { op: "shutdown" },
   ]);
+});
+
+test("kemu up prints the kubeconfig of the cluster's API as kind does", async (t) => {
+  const r = await cli(["up"], { stdin: "exit\n", kubeconfig: "/tmp/kemu-x/kubeconfig" });
+  t.is(r.code, 0);
+  t.is(
+    r.stderr,
+    'Set kubectl context to "kemu"\nYou can now use your cluster with:\n\nexport KUBECONFIG=/tmp/kemu-x/kubeconfig\nkubectl cluster-info --context kemu\n\n',
+  );
 });
 
 test("kemu: an unknown command is refused with a suggestion, exit 2", async (t) => {

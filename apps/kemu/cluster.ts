@@ -1,8 +1,8 @@
 import type { BusMessage, RoundReport, WireLocation } from "@kemu/node";
 import { HostClient } from "@kemu/node";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { ClusterDriver, ClusterSpec, ExecResult, LinkEffect, Location, ShellSession } from "./driver.ts";
 import { planTopology } from "./topology.ts";
 
@@ -57,6 +57,7 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
     // The control worker writes it once its API listens.
     for (let waited = 0; !existsSync(kubeconfig) && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     if (existsSync(kubeconfig)) cluster.kubeconfig = kubeconfig;
+    else rmSync(dirname(kubeconfig), { recursive: true, force: true });
   }
   return cluster;
 }
@@ -224,6 +225,8 @@ class WorkerCluster implements ClusterDriver {
 
   async shutdown(): Promise<void> {
     await Promise.all(this.#live().map((c) => c.terminate()));
+    // The kubeconfig holds this run's token: it goes with the cluster.
+    if (this.kubeconfig !== undefined) rmSync(dirname(this.kubeconfig), { recursive: true, force: true });
   }
 
   async crash(host: string): Promise<void> {

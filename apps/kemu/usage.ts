@@ -42,6 +42,10 @@ Boots a cluster on the wall clock and opens a login shell on node1. Leave
 with "exit" or Ctrl-D. With standard input not a terminal, its lines are
 run one by one, and kemu exits with the shell's exit status.
 
+The cluster's Kubernetes API is served on https://127.0.0.1 (a port chosen
+at start) for your own kubectl: kemu up prints the path of a kubeconfig
+(context "kemu", a bearer token made for this run), as kind does.
+
 Options:
   --nodes N    how many nodes, node1 to nodeN (1 to 200; default 1)
   --seed N     seed of every random choice; default 1

@@ -86,6 +86,9 @@ export interface ProtocolHandler {
   error?(quoted: Uint8Array, errno: Errno, icmp: IcmpRepr, from: Ipv4Addr): void;
 }
 
+/** A UDP tunnel's receive path; returns false to let the datagram go on to sockets. */
+export type UdpEncapHandler = (packet: Ipv4Packet, udp: UdpPacket, dev: NetDevice) => boolean;
+
 /** What a local send needs. `payload` gets the chosen source address (for pseudo-header checksums). */
 export interface OutputRequest extends SendOptions {
   readonly dst: Ipv4Addr;
@@ -124,6 +127,8 @@ export class Ipv4Stack {
   readonly rawSockets = new Set<RawSocket>();
   readonly udpSockets = new Map<number, UdpSocket[]>();
   readonly protocols = new Map<number, ProtocolHandler>();
+  /** UDP encapsulation receivers by local port (encap_rcv: VXLAN), ahead of sockets. */
+  readonly udpEncap = new Map<number, UdpEncapHandler>();
   hooks: PacketHooks | undefined;
   readonly stats: Ipv4Stats = {
     inReceives: 0,
@@ -453,6 +458,8 @@ export class Ipv4Stack {
       this.stats.inHdrErrors++;
       return;
     }
+    const encap = this.udpEncap.get(udp.dstPort);
+    if (encap !== undefined && encap(pkt, udp, dev)) return;
     const dst = pkt.dst;
     const sockets = this.udpSockets.get(udp.dstPort);
     const target = sockets?.find((s) => s.localAddr === dst) ?? sockets?.find((s) => s.localAddr === 0);

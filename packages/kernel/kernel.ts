@@ -5,6 +5,7 @@ import type { NetDevice, Tap } from "./device.ts";
 import { KernelError } from "./errno.ts";
 import { Dummy, Ether, Veth } from "./links.ts";
 import { NetNs } from "./netns.ts";
+import { Tun, VXLAN_OVERHEAD, Vxlan, type VxlanOptions } from "./tunnel.ts";
 import type { Rng } from "./random.ts";
 import { tcpOf } from "./tcp/tcp.ts";
 
@@ -122,6 +123,28 @@ export class Kernel {
   /** Creates an Ethernet NIC whose wire is outside the host (the underlay). */
   createEther(ns: NetNs, name: string, mac: MacAddr, mtu = 1500): Ether {
     const d = new Ether(name, mac, mtu);
+    ns.addDevice(d);
+    return d;
+  }
+
+  /**
+   * Creates a VXLAN device (ip link add NAME type vxlan id VNI local IP dev
+   * LOWER dstport PORT nolearning), listening on its UDP port in `ns`. Its
+   * MTU defaults to the lower device's less 50.
+   */
+  createVxlan(ns: NetNs, name: string, options: VxlanOptions): Vxlan {
+    if (ns.deviceByName(name)) throw new KernelError("EEXIST");
+    const mtu = options.mtu ?? (options.lower?.mtu ?? 1500) - VXLAN_OVERHEAD;
+    const d = new Vxlan(name, options.mac ?? this.randomMac(), mtu, options);
+    ns.addDevice(d);
+    d.attach();
+    return d;
+  }
+
+  /** Creates a TUN device (open /dev/net/tun, TUNSETIFF IFF_TUN|IFF_NO_PI). */
+  createTun(ns: NetNs, name: string, mtu = 1500): Tun {
+    if (ns.deviceByName(name)) throw new KernelError("EEXIST");
+    const d = new Tun(ns, name, mtu);
     ns.addDevice(d);
     return d;
   }

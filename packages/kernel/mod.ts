@@ -26,6 +26,7 @@ export * from "./route.ts";
 export * from "./socket.ts";
 export * from "./sysctl.ts";
 export * from "./sysfs.ts";
+export * from "./tunnel.ts";
 export * from "./tcp/tcb.ts";
 export * from "./tcp/tcp.ts";
 export * from "./tcp/tcp_socket.ts";

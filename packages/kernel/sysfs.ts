@@ -12,9 +12,10 @@ function flags(dev: NetDevice): number {
   if (dev.adminUp) f |= 0x1; // IFF_UP
   if (dev.kind !== "loopback" && dev.kind !== "tun") f |= 0x2; // IFF_BROADCAST
   if (dev.kind === "loopback") f |= 0x8; // IFF_LOOPBACK
+  if (dev.kind === "tun") f |= 0x10; // IFF_POINTOPOINT
   if (!dev.arp) f |= 0x80; // IFF_NOARP
   if (dev.promisc) f |= 0x100;
-  if (dev.kind !== "loopback" && dev.kind !== "tun") f |= 0x1000; // IFF_MULTICAST
+  if (dev.kind !== "loopback") f |= 0x1000; // IFF_MULTICAST (a tun has it too)
   return f;
 }
 

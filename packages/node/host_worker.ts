@@ -15,7 +15,9 @@ import type { Ether, NetNs } from "@kemu/kernel";
 import { SegmentPort } from "@kemu/underlay";
 import { pack, unpack } from "msgpackr";
 import { decodeObject, encodeObject } from "@kemu/api";
+import { Flanneld } from "./agents/flanneld.ts";
 import { Kubelet } from "./agents/kubelet.ts";
+import { KubeProxy } from "./agents/kube_proxy.ts";
 import { EventLoop, Netem, NETEM_NONE } from "@kemu/kernel";
 import { BusApiClient } from "./api_bus.ts";
 import { Bus, type BusMessage } from "./bus.ts";
@@ -81,6 +83,18 @@ export function runHostWorker(extend?: HostExtension): void {
     // One API client per host: its handlers own the bus's api channels.
     host.provide("api", api);
     void kubelet.start();
+    // kube-proxy (iptables mode): Services → KUBE-* rules through iptables-restore.
+    const kubeProxy = new KubeProxy(host, api, { nodeName: host.name });
+    host.provide("kube-proxy", kubeProxy);
+    kubeProxy.start();
+    // flanneld (kube subnet manager) gives pods on different nodes a path to each other.
+    const flanneld = new Flanneld(host, api, {
+      nodeName: host.name,
+      nodeIP: init.links[0]!.cidr.split("/")[0]!,
+      backend: init.flannelBackend ?? "vxlan",
+    });
+    host.provide("flanneld", flanneld);
+    flanneld.start();
     bus.serve("logs", (body) => {
       const b = body as { namespace: string; pod: string; container?: string };
       const text = kubelet!.logs(b.namespace, b.pod, b.container);

@@ -3,6 +3,8 @@ import { docker } from "./docker/cli.ts";
 import { DockerRuntime } from "./docker/runtime.ts";
 import { Host } from "./host.ts";
 import type { HostRole } from "./protocol.ts";
+import { corednsCommands } from "./userland/coredns.ts";
+import { dnsResolver } from "./userland/dns.ts";
 import { nginxCommands } from "./userland/nginx.ts";
 import { busyboxCommands, hostCommands } from "./userland/tables.ts";
 import type { EventLoop } from "@kemu/kernel";
@@ -35,6 +37,8 @@ export interface HostConfig {
 export function bootHost(config: HostConfig): Host {
   const host = new Host(config.name, { seed: config.seed, ...(config.clock ? { clock: config.clock } : {}) });
   host.commands = hostCommands(config.role === "node" ? { docker } : {});
+  // Names not in /etc/hosts go to DNS: /etc/resolv.conf's servers and search list.
+  host.provide("resolver", dnsResolver);
   const kernel = host.kernel;
   const root = kernel.root;
   let primary: string | undefined;
@@ -59,6 +63,11 @@ export function bootHost(config: HostConfig): Host {
     runtime.addImage("busybox", busybox, ["sh"]);
     runtime.addImage("alpine", busybox, ["/bin/sh"]);
     runtime.addImage("nginx", busyboxCommands(nginxCommands), ["nginx", "-g", "daemon off;"]);
+    // CoreDNS (kube-system's cluster DNS); its pods reach the API as the host service "api".
+    // Its ID is fixed (coredns v1.11.1's), so adding it draws nothing from the host's random source.
+    const coredns = { commands: busyboxCommands(corednsCommands), defaultCmd: ["coredns", "-conf", "/etc/coredns/Corefile"], id: "sha256:cbb01a7bd410dc08ba382018ab909a674fb0e48687f0c00797ed5bc34fcc6bb4" };
+    runtime.images.set("coredns", { name: "coredns", ...coredns });
+    runtime.images.set("registry.k8s.io/coredns/coredns", { name: "registry.k8s.io/coredns/coredns", ...coredns });
     host.provide("docker", runtime);
   }
   return host;

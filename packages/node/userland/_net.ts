@@ -107,7 +107,7 @@ const everUp = new WeakSet<NetDevice>();
 export function qdiscName(dev: NetDevice): string {
   if (dev.adminUp) everUp.add(dev);
   if (!everUp.has(dev)) return "noop";
-  return dev.kind === "ether" ? "fq_codel" : "noqueue";
+  return dev.kind === "ether" || dev.kind === "tun" ? "fq_codel" : "noqueue";
 }
 
 /** ARPHRD_* of the device, as /sys/class/net/X/type and `link/…` show it. */

@@ -2,8 +2,8 @@
  * Bridge tools: `brctl` (bridge-utils 1.7.1 on hosts, busybox's applet in
  * containers) and iproute2's `bridge fdb|link` (bridge/fdb.c, bridge/link.c).
  */
-import { type Bridge, type FdbEntry, KernelError, type NetDevice, type NetNs } from "@kemu/kernel";
-import { formatMacAddr } from "@kemu/wire";
+import { type Bridge, type FdbEntry, KernelError, type NetDevice, type NetNs, type Vxlan } from "@kemu/kernel";
+import { formatIpv4Addr, formatMacAddr, parseIpv4Addr, parseMacAddr } from "@kemu/wire";
 import type { Command, ProcessContext } from "../process.ts";
 import { BUSYBOX_BANNER, cmp, die, ifFlags, isBridge, matches, runTool } from "./_net.ts";
 import { linkFlags, portCost, portNo, portState } from "./ip_format.ts";
@@ -283,6 +283,14 @@ function fdbState(e: FdbEntry): string {
 function fdbLines(dev: NetDevice, filtered: boolean): string[] {
   const lines: string[] = [];
   const devPart = filtered ? "" : `dev ${dev.name} `;
+  if (dev.kind === "vxlan") {
+    // vxlan_fdb_dump: the device's own remote entries, no uc/mc address list.
+    for (const e of (dev as Vxlan).fdb.values()) {
+      lines.push(`${formatMacAddr(e.mac)} ${devPart}dst ${formatIpv4Addr(e.dst)} self ${e.permanent ? "permanent" : ""}
+`);
+    }
+    return lines;
+  }
   const br = dev.master;
   if (br !== undefined) {
     const mine = br.entries().filter((e) => e.port === dev);
@@ -330,11 +338,48 @@ function bridgeMain(ctx: ProcessContext): number {
   die(ctx, `Object "${object}" is unknown, try "bridge help".\n`, 255);
 }
 
+/** `bridge fdb add|append|replace|del LLADDR dev DEV [dst IP] [self] [permanent]`: a vxlan device's own FDB. */
+function bridgeFdbModify(ctx: ProcessContext, ns: NetNs, argv: string[]): number {
+  const cmd = argv[0]!;
+  let mac: number | undefined;
+  let dev: NetDevice | undefined;
+  let dst: number | undefined;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = (): string => argv[++i] ?? die(ctx, 'Command line is not complete. Try option "help"\n', 255);
+    if (a === "dev") {
+      const name = next();
+      dev = ns.deviceByName(name) ?? die(ctx, `Cannot find device "${name}"\n`, 255);
+    } else if (a === "dst") {
+      const t = next();
+      dst = parseIpv4Addr(t) ?? die(ctx, `Invalid address "${t}"\n`, 255);
+    } else if (["self", "master", "permanent", "static", "dynamic", "local", "temp", "router", "use", "extern_learn", "sticky"].includes(a)) {
+      continue;
+    } else if (mac === undefined) {
+      mac = parseMacAddr(a) ?? die(ctx, `Invalid mac address ${a}\n`, 255);
+    } else {
+      die(ctx, `Unknown argument ${a}\n`, 255);
+    }
+  }
+  if (dev === undefined || mac === undefined) die(ctx, "Device and address are required arguments.\n", 255);
+  if (dev.kind !== "vxlan") die(ctx, "RTNETLINK answers: Operation not supported\n", 255);
+  const vx = dev as Vxlan;
+  if (matches(cmd, "del") || matches(cmd, "delete")) {
+    if (!vx.fdbDelete(mac)) die(ctx, "RTNETLINK answers: No such file or directory\n", 2);
+    return 0;
+  }
+  if (dst === undefined) die(ctx, "RTNETLINK answers: Invalid argument\n", 2);
+  if (matches(cmd, "add") && vx.fdb.has(mac)) die(ctx, "RTNETLINK answers: File exists\n", 2);
+  vx.fdbSet(mac, dst);
+  return 0;
+}
+
 function bridgeFdb(ctx: ProcessContext, ns: NetNs, argv: string[]): number {
   const cmd = argv[0];
   if (cmd !== undefined && !matches(cmd, "show") && !matches(cmd, "list") && !matches(cmd, "lst")) {
     if (matches(cmd, "help")) die(ctx, BRIDGE_FDB_USAGE, 255);
-    if (["add", "append", "del", "delete", "replace", "get", "flush"].some((c) => matches(cmd, c))) {
+    if (["add", "append", "del", "delete", "replace"].some((c) => matches(cmd, c))) return bridgeFdbModify(ctx, ns, argv);
+    if (["get", "flush"].some((c) => matches(cmd, c))) {
       die(ctx, "RTNETLINK answers: Operation not supported\n", 255);
     }
     die(ctx, `Command "${cmd}" is unknown, try "bridge fdb help".\n`, 255);

@@ -4,7 +4,7 @@
  * networking/libiproute, field by field, trailing spaces included. The model
  * has no IPv6, so no inet6 line is ever printed.
  */
-import { type Bridge, type IfAddr, type NetDevice, type NetNs, type Neighbour, type Route, RT_TABLE_MAIN } from "@kemu/kernel";
+import { type Bridge, type IfAddr, type NetDevice, type NetNs, type Neighbour, type Route, RT_TABLE_MAIN, type Vxlan } from "@kemu/kernel";
 import { formatIpv4Addr, formatMacAddr } from "@kemu/wire";
 import type { Flavour, ProcessContext } from "../process.ts";
 import {
@@ -149,6 +149,14 @@ function detailsLines(view: IpView, dev: NetDevice): string {
   let text = ` promiscuity ${promiscuity}  allmulti ${port ? 1 : 0} minmtu ${minmtu} maxmtu ${maxmtu} `;
   if (dev.kind === "veth") text += `${S}    veth `;
   if (dev.kind === "dummy") text += `${S}    dummy `;
+  if (dev.kind === "vxlan") {
+    const vx = dev as Vxlan;
+    text +=
+      `${S}    vxlan id ${vx.vni} ${vx.local !== 0 ? `local ${formatIpv4Addr(vx.local)} ` : ""}` +
+      `${vx.lower !== undefined ? `dev ${vx.lower.name} ` : ""}srcport 0 0 dstport ${vx.port} ${vx.learning ? "" : "nolearning "}` +
+      `ttl ${vx.ttl === 0 ? "auto" : vx.ttl} ageing 300 udpcsum noudp6zerocsumtx noudp6zerocsumrx `;
+  }
+  if (dev.kind === "tun") text += `${S}    tun type tun pi off vnet_hdr off persist off `;
   if (isBridge(dev)) {
     const id = ipBridgeId(dev);
     const now = dev.netns.kernel.clock.now() / 1000;

@@ -3,8 +3,8 @@
  * address changes (ipaddr_modify) and link changes (ip/iplink.c iplink_parse,
  * applied in do_setlink's order), over the kernel model.
  */
-import { Bridge, type IfAddr, KernelError, type NetDevice, type NetNs } from "@kemu/kernel";
-import { prefixMask } from "@kemu/wire";
+import { Bridge, type IfAddr, KernelError, type NetDevice, type NetNs, type VxlanOptions } from "@kemu/kernel";
+import { parseIpv4Addr, prefixMask } from "@kemu/wire";
 import { IpArgs, type Prefix } from "./_ip_args.ts";
 import {
   bytesToMac,
@@ -543,12 +543,64 @@ export function ipLinkAdd(p: IpArgs, view: IpView): number {
       created = [p.kernel(() => kernel.createDummy(ns, name))];
       break;
     }
+    case "vxlan": {
+      const name = r.dev ?? nextName(ns, "vxlan");
+      const o = vxlanOptions(p, ns, r.typeArgs);
+      created = [p.kernel(() => kernel.createVxlan(ns, name, o))];
+      break;
+    }
     default:
       if (bb) die(p.ctx, "ip: RTNETLINK answers: Operation not supported\n", 2);
       p.rtnl(new KernelError("EOPNOTSUPP", "Unknown device type."));
   }
   for (const d of created) applyLink(p, view, d, r, { rename: false });
   return 0;
+}
+
+/** `type vxlan id VNI [local IP] [dev NAME] [dstport PORT] [[no]learning] [ttl N]` (iplink_vxlan.c). */
+function vxlanOptions(p: IpArgs, ns: NetNs, args: readonly string[]): VxlanOptions {
+  let vni: number | undefined;
+  let local = 0;
+  let lower: NetDevice | undefined;
+  let port: number | undefined;
+  let learning = true;
+  let ttl = 0;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const v = (): string => args[++i] ?? die(p.ctx, 'Command line is not complete. Try option "help"\n', 255);
+    if (a === "id" || a === "vni") {
+      const t = v();
+      const n = parseU32(t);
+      if (n === undefined || n >= 1 << 24) p.invarg("invalid id", t);
+      vni = n;
+    } else if (a === "local") {
+      const t = v();
+      const addr = parseIpv4Addr(t);
+      if (addr === undefined) p.invarg("invalid local address", t);
+      local = addr;
+    } else if (a === "dev") {
+      const t = v();
+      lower = ns.deviceByName(t) ?? die(p.ctx, `Cannot find device "${t}"\n`, 1);
+    } else if (a === "dstport") {
+      const t = v();
+      const n = parseU32(t);
+      if (n === undefined || n > 65535) p.invarg("dstport", t);
+      port = n;
+    } else if (a === "nolearning") {
+      learning = false;
+    } else if (a === "learning") {
+      learning = true;
+    } else if (a === "ttl" || a === "hoplimit") {
+      const t = v();
+      const n = t === "auto" || t === "inherit" ? 0 : parseU32(t);
+      if (n === undefined || n > 255) p.invarg('invalid TTL', t);
+      ttl = n;
+    } else {
+      die(p.ctx, `vxlan: unknown command "${a}"?\n`, 255);
+    }
+  }
+  if (vni === undefined) die(p.ctx, "vxlan: missing virtual network identifier\n", 255);
+  return { vni, local, lower, port: port ?? 8472, learning, ttl };
 }
 
 function nextName(ns: NetNs, base: string): string {

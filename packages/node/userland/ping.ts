@@ -19,6 +19,8 @@ interface PingOptions {
   deadlineMs: number | undefined;
   size: number;
   ttl: number | undefined;
+  /** `-M do|want|dont` (iputils): do sets DF and never fragments. */
+  pmtudisc: "do" | "want" | "dont" | undefined;
   quiet: boolean;
   iface: string | undefined;
   target: string;
@@ -64,6 +66,7 @@ function parseArgs(ctx: ProcessContext): PingOptions | number {
     deadlineMs: undefined,
     size: 56,
     ttl: undefined,
+    pmtudisc: undefined,
     quiet: false,
     iface: undefined,
     target: "",
@@ -110,6 +113,14 @@ function parseArgs(ctx: ProcessContext): PingOptions | number {
       case "q":
         o.quiet = true;
         break;
+      case "M": {
+        if (bb) return usage(ctx, `ping: unrecognized option '${a}'`);
+        const v = value();
+        if (v === "do" || v === "want" || v === "dont") o.pmtudisc = v;
+        else if (v === "probe") o.pmtudisc = "do";
+        else return usage(ctx, v === undefined ? "ping: option requires an argument -- 'M'" : `ping: invalid -M argument: ${v}`);
+        break;
+      }
       case "I":
         o.iface = value();
         break;
@@ -216,7 +227,7 @@ const ping: Command = async (ctx) => {
       if (stop || (deadline !== undefined && ctx.clock.now() >= deadline)) break;
       const seq = (firstSeq + i) & 0xffff;
       const icmp: IcmpRepr = { kind: "echo-request", ident, seq, data: payload(ctx, o.size) };
-      const err = sock.send(dst, buildIcmp(icmp), { ttl: o.ttl, oif });
+      const err = sock.send(dst, buildIcmp(icmp), { ttl: o.ttl, oif, dontFrag: o.pmtudisc === "do" });
       transmitted++;
       sentAt.set(seq, ctx.clock.now());
       if (err) {
@@ -228,7 +239,12 @@ const ping: Command = async (ctx) => {
           return;
         }
         errors++;
-        ctx.stdout.write(`ping: sendmsg: ${ERRNO_TEXT[err]}\n`);
+        if (err === "EMSGSIZE" && o.pmtudisc === "do") {
+          const mtu = (oif ?? ctx.netns.ipv4.routes.lookup(dst)?.dev)?.mtu ?? 0;
+          ctx.stderr.write(`ping: local error: message too long, mtu=${mtu}\n`);
+        } else {
+          ctx.stdout.write(`ping: sendmsg: ${ERRNO_TEXT[err]}\n`);
+        }
       }
       if (o.count !== undefined && i === o.count - 1) break;
       if (!(await sleep(ctx, o.intervalMs))) break;

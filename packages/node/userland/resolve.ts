@@ -1,9 +1,12 @@
 import { type Ipv4Addr, parseIpv4Addr } from "@kemu/wire";
 import type { ProcessContext } from "../process.ts";
+import { dnsResolver } from "./dns.ts";
 
 /**
  * Resolves a host name the way the C library would for these tools: a dotted
- * quad as is, then /etc/hosts. Returns undefined when the name is unknown.
+ * quad as is, then /etc/hosts, then the host's "resolver" service (the DNS
+ * stub resolver of dns.ts by default: /etc/resolv.conf's servers and search
+ * list). Returns undefined when the name is unknown.
  */
 export async function resolveHost(ctx: ProcessContext, name: string): Promise<Ipv4Addr | undefined> {
   const direct = parseIpv4Addr(name);
@@ -23,5 +26,5 @@ export async function resolveHost(ctx: ProcessContext, name: string): Promise<Ip
   const resolver = ctx.host.service<{ lookup(ctx: ProcessContext, name: string): Promise<Ipv4Addr | undefined> }>(
     "resolver",
   );
-  return resolver ? resolver.lookup(ctx, name) : undefined;
+  return (resolver ?? dnsResolver).lookup(ctx, name);
 }

@@ -13,6 +13,7 @@ import { wgetCommands } from "./wget.ts";
 import { iptablesCommands } from "./iptables.ts";
 import { conntrackCommands } from "./conntrack_cmd.ts";
 import { ipsetCommands } from "./ipset_cmd.ts";
+import { dnsCommands } from "./dns.ts";
 
 /**
  * The host's own programs: a bash-like sh, coreutils, iproute2, iputils ping,
@@ -23,7 +24,7 @@ export function hostCommands(extra: Record<string, Command> = {}): Map<string, C
   return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...tracerouteCommands, ...tcCommands, ...wgetCommands, ...ncCommands, ...curlCommands, ...httpdCommands, ...socketToolsHost, ...iptablesCommands, ...conntrackCommands, ...ipsetCommands, ...extra }));
 }
 
-/** The busybox image's programs (one binary, many applets: wget, nc, httpd and netstat among them). */
+/** The busybox image's programs (one binary, many applets: wget, nc, httpd, netstat and nslookup among them). */
 export function busyboxCommands(extra: Record<string, Command> = {}): CommandTable {
-  return new Map(Object.entries({ ...coreutilsBusybox, ...shellBusybox, ...netToolsBusybox, ...pingCommands, ...tracerouteCommands, ...wgetCommands, ...ncCommands, ...httpdCommands, ...socketToolsBusybox, ...extra }));
+  return new Map(Object.entries({ ...coreutilsBusybox, ...shellBusybox, ...netToolsBusybox, ...pingCommands, ...tracerouteCommands, ...wgetCommands, ...ncCommands, ...httpdCommands, ...socketToolsBusybox, ...dnsCommands, ...extra }));
 }

@@ -1,0 +1,120 @@
+// Figures 3–5: cluster boot, pods, memory, virtual vs real time — through
+// startCluster, as `kemu run` does it (one worker thread per host).
+import { startCluster } from "@kemu/cli/dist/cluster.js";
+
+const rss = () => process.memoryUsage().rss;
+const gc = () => globalThis.gc?.();
+const control = { kind: "host", host: "control" };
+
+async function readyNodes(d) {
+  const r = await d.exec(control, "kubectl get nodes --no-headers");
+  return r.stdout.split("\n").filter((l) => /\sReady\s/.test(l)).length;
+}
+
+/** Wall ms from startCluster to every node Ready; RSS per host worker. */
+export async function bootCluster(nodes, time = "virtual") {
+  gc();
+  const rss0 = rss();
+  const t0 = performance.now();
+  const d = await startCluster({ nodes, seed: 1, time, capture: false });
+  let ready = await readyNodes(d);
+  for (let i = 0; ready < nodes && i < 50; i++) {
+    await d.sleep(100);
+    ready = await readyNodes(d);
+  }
+  const ms = performance.now() - t0;
+  gc();
+  const workers = nodes + 3;
+  const perWorker = (rss() - rss0) / workers;
+  return { d, ms, ready, perWorker, rss: rss() };
+}
+
+/** Wall ms from `kubectl apply` of a Deployment to `pods` pods Running with IPs. */
+export async function podsRunning(d, pods) {
+  gc();
+  const rss0 = rss();
+  const t0 = performance.now();
+  const manifest = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: bench
+spec:
+  replicas: ${pods}
+  selector:
+    matchLabels:
+      app: bench
+  template:
+    metadata:
+      labels:
+        app: bench
+    spec:
+      containers:
+      - name: c
+        image: nginx
+`;
+  const a = await d.exec(control, "kubectl apply -f -", { stdin: manifest });
+  if (a.exit !== 0) throw new Error(`kubectl apply: ${a.stderr}`);
+  let running = 0;
+  for (let i = 0; i < 600; i++) {
+    const r = await d.exec(control, "kubectl get pods -l app=bench -o wide --no-headers");
+    running = r.stdout.split("\n").filter((l) => /\sRunning\s+\d+\s+\S+\s+10\.244\./.test(l)).length;
+    if (running >= pods) break;
+    await d.sleep(100);
+  }
+  const ms = performance.now() - t0;
+  gc();
+  return { ms, running, perPod: (rss() - rss0) / pods };
+}
+
+/** The same ping + wget scenario's wall time on a fresh 2-node cluster. */
+export async function scenarioWall(time) {
+  const t0 = performance.now();
+  const d = await startCluster({ nodes: 2, seed: 1, time, capture: false });
+  const tBoot = performance.now();
+  try {
+    const p = await d.exec({ kind: "host", host: "node1" }, "ping -c 5 -i 0.2 192.168.0.12");
+    if (p.exit !== 0) throw new Error(`ping: ${p.stdout}${p.stderr}`);
+    const w = await d.exec({ kind: "host", host: "node1" }, "wget -q -O - http://198.51.100.10/");
+    if (w.exit !== 0) throw new Error(`wget: ${w.stdout}${w.stderr}`);
+  } finally {
+    await d.shutdown();
+  }
+  const t1 = performance.now();
+  return { total: t1 - t0, steps: t1 - tBoot };
+}
+
+/**
+ * Across two nodes over the underlay (host → host, worker → worker through
+ * the shared-memory rings), real-time mode: ping RTT and a TCP transfer with nc.
+ */
+export async function crossHost({ lines = 200_000 } = {}) {
+  const d = await startCluster({ nodes: 2, seed: 1, time: "real", capture: false });
+  try {
+    const node = (n) => ({ kind: "host", host: `node${n}` });
+    await d.exec(node(1), "ping -c 3 -i 0.05 192.168.0.12");
+    const p = await d.exec(node(1), "ping -c 50 -i 0.01 192.168.0.12");
+    const m = /= ([\d.]+)\/([\d.]+)\/([\d.]+)/.exec(p.stdout);
+    if (!m) throw new Error(`ping: ${p.stdout}${p.stderr}`);
+    const rttUs = Number(m[2]) * 1000;
+    let bytes = 0;
+    for (let i = 1; i <= lines; i++) bytes += String(i).length + 1;
+    const transfer = async (server, addr, port) => {
+      const listener = d.exec(node(server), `nc -l -p ${port} | wc -c`);
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = performance.now();
+      const c = await d.exec(node(1), `seq 1 ${lines} | nc -N ${addr} ${port}`);
+      const got = await listener;
+      const ms = performance.now() - t0;
+      if (c.exit !== 0 || Number(got.stdout.trim()) !== bytes) throw new Error(`nc: sent ${bytes}, got ${got.stdout.trim()} ${c.stderr}${got.stderr}`);
+      return (bytes * 8) / 1e6 / (ms / 1000);
+    };
+    const tcpMbps = await transfer(2, "192.168.0.12", 5001);
+    const loMbps = await transfer(1, "127.0.0.1", 5002);
+    const t0 = performance.now();
+    await d.exec(node(1), `seq 1 ${lines} | wc -c`);
+    const pipeMbps = (bytes * 8) / 1e6 / ((performance.now() - t0) / 1000);
+    return { rttUs, tcpMbps, loMbps, pipeMbps, bytes };
+  } finally {
+    await d.shutdown();
+  }
+}
