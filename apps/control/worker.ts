@@ -16,7 +16,9 @@ import { ApiServer } from "./server.ts";
 runHostWorker((host: Host, bus: Bus) => {
   const server = new ApiServer(host.clock, host.rng.fork());
   bootstrap(server, { controlAddress: CONTROL_ADDRESS, coreDNS: true });
-  startControlPlane(server);
+  // The pod network is node IPAM's cluster CIDR, cut into per-node subnets of flannel's SubnetLen.
+  const net = (workerData as WorkerInit).flannelNetwork;
+  startControlPlane(server, net ? { nodeIpam: { clusterCIDR: net.network, nodeCIDRMaskSize: net.subnetLen } } : {});
   serveApiOnBus(bus, server, { encode: encodeObject, decode: decodeObject });
   host.provide("apiserver", server);
   installKubectl(host, bus, server);

@@ -77,6 +77,8 @@ export interface ClusterSpec {
   readonly backend?: "vxlan" | "udp" | "host-gw" | undefined;
   /** `cluster.topology`: nodes on one underlay segment (flat) or on two behind the gateway (routed). */
   readonly topology?: "flat" | "routed" | undefined;
+  /** `cluster.network`: flannel's pod network (and node IPAM's cluster CIDR) and subnet length. */
+  readonly network?: { readonly network: string; readonly subnetLen: number; readonly backend: "vxlan" | "udp" | "host-gw" } | undefined;
 }
 
 /** What a link fault does to the frames it catches, in netem's terms (percentages 0–100, times in ms). */

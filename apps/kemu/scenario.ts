@@ -9,6 +9,7 @@
  */
 import { LineCounter, parseDocument } from "yaml";
 import { Checker, type Fields, join, type Value } from "./_checker.ts";
+import { checkFlannelConfig, type FlannelNetwork } from "@kemu/node";
 import type { LinkEffect, Location } from "./driver.ts";
 import { parseDuration } from "./duration.ts";
 import { DEFAULT_EXPECTATION, type Expectation, type Matcher, parseMatcher } from "./expectation.ts";
@@ -23,6 +24,8 @@ export interface ClusterConfig {
   readonly backend?: "vxlan" | "udp" | "host-gw";
   /** `flat` (one underlay segment) or `routed` (even nodes on 192.168.1.0/24 behind the gateway); flat when not given. */
   readonly topology?: "flat" | "routed";
+  /** flannel's network config (net-conf.json), checked as flanneld checks it. */
+  readonly network?: FlannelNetwork;
 }
 
 /** What every step has. */
@@ -101,6 +104,16 @@ export const CLUSTER_KEYS: Readonly<Record<string, ClusterKey>> = {
       return undefined;
     }
     return { backend };
+  },
+  network: (c, value, path) => {
+    const node = c.deref(value);
+    const doc = node === null ? null : (node as { toJSON(): unknown }).toJSON();
+    const checked = checkFlannelConfig(doc);
+    if (typeof checked === "string") {
+      c.fail(value, path, `flannel refuses this network config: ${checked}`);
+      return undefined;
+    }
+    return { network: checked };
   },
   topology: (c, value, path) => {
     const topology = c.string(value, path);

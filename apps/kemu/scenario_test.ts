@@ -262,3 +262,19 @@ test("link and partition faults read netem's vocabulary and refuse what is not",
     t.regex(text, /8: steps\[4\]\.fault\.for: "soon" is not a duration/);
   }
 });
+
+test("cluster.network is flannel's net-conf.json, refused in flannel's words", (t) => {
+  const ok = parseScenario("name: n\ncluster: { network: { Network: 10.200.0.0/16, SubnetLen: 25 } }\nsteps:\n  - sleep: 1s\n", { file: "n.yaml" });
+  t.true(ok.ok);
+  if (ok.ok) t.deepEqual(ok.scenario.cluster.network, { network: "10.200.0.0/16", subnetLen: 25, subnetMin: "10.200.0.128", subnetMax: "10.200.255.128", backend: "udp" });
+  for (const [conf, message] of [
+    ["{ Network: 10.244.0.0/16, SubnetLen: 31 }", "SubnetLen must be less than /31"],
+    ["{ Network: 10.244.0.0/24, SubnetLen: 25 }", "network must be able to accommodate at least four subnets"],
+    ["{ Network: 10.244.0.0/16, Backend: { Type: aws-vpc } }", "Error fetching backend: unknown backend type: aws-vpc"],
+    ["{ Network: 10.96.0.0/16 }", "Network 10.96.0.0/16 overlaps the service network 10.96.0.0/12"],
+  ] as const) {
+    const bad = parseScenario(`name: n\ncluster: { network: ${conf} }\nsteps:\n  - sleep: 1s\n`, { file: "n.yaml" });
+    t.false(bad.ok);
+    if (!bad.ok) t.is(bad.errors[0]!.message, `flannel refuses this network config: ${message}`, conf);
+  }
+});

@@ -84,7 +84,10 @@ export function runHostWorker(extend?: HostExtension): void {
     host.provide("api", api);
     void kubelet.start();
     // kube-proxy (iptables mode): Services → KUBE-* rules through iptables-restore.
-    const kubeProxy = new KubeProxy(host, api, { nodeName: host.name });
+    const kubeProxy = new KubeProxy(host, api, {
+      nodeName: host.name,
+      ...(init.flannelNetwork ? { clusterCIDR: init.flannelNetwork.network } : {}),
+    });
     host.provide("kube-proxy", kubeProxy);
     kubeProxy.start();
     // flanneld (kube subnet manager) gives pods on different nodes a path to each other.
@@ -92,6 +95,7 @@ export function runHostWorker(extend?: HostExtension): void {
       nodeName: host.name,
       nodeIP: init.links[0]!.cidr.split("/")[0]!,
       backend: init.flannelBackend ?? "vxlan",
+      ...(init.flannelNetwork ? { network: init.flannelNetwork.network } : {}),
     });
     host.provide("flanneld", flanneld);
     flanneld.start();

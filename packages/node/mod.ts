@@ -24,3 +24,4 @@ export * from "./api_bus.ts";
 export * from "./agents/kubelet.ts";
 export * from "./agents/cni.ts";
 export type { SshService } from "./userland/ssh.ts";
+export * from "./agents/flannel_config.ts";

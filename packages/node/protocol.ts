@@ -86,6 +86,8 @@ export interface WorkerInit {
   kubeconfig?: string | undefined;
   /** flanneld's backend on nodes of a cluster with a control plane (vxlan by default). */
   flannelBackend?: "vxlan" | "udp" | "host-gw" | undefined;
+  /** The pod network (flannel's Network, node IPAM's cluster CIDR) and the per-node subnet length. */
+  flannelNetwork?: { network: string; subnetLen: number } | undefined;
   /** Every host of the cluster with its addresses (for ssh and the bus). */
   hosts: Array<{ name: string; addrs: string[] }>;
   /** Latency of bus messages, ms. */

@@ -222,11 +222,16 @@ function printGeneric(env: Env, output: string, infos: readonly Info[], singleIt
   let obj: unknown;
   if (singleItemImplied && items.length === 1) obj = items[0];
   else obj = { apiVersion: "v1", items, kind: "List", metadata: { resourceVersion: "" } };
-  env.out(formatObjects(output, obj, infos.flatMap((i) => i.objects.map((o) => ({ o, r: i.resource })))));
+  env.out(formatObjects(output, obj, infos.flatMap((i) => i.objects.map((o) => ({ o, r: i.resource }))), { noHeaders: env.flags.bool("no-headers") }));
 }
 
 /** Text of `-o yaml|json|name|jsonpath=…|custom-columns=…` for `obj` (an object or a List of `named`). */
-export function formatObjects(output: string, obj: unknown, named: ReadonlyArray<{ o: KubeObject; r: ResourceInfo }>): string {
+export function formatObjects(
+  output: string,
+  obj: unknown,
+  named: ReadonlyArray<{ o: KubeObject; r: ResourceInfo }>,
+  options: { noHeaders?: boolean } = {},
+): string {
   if (output === "yaml") return toYaml(obj);
   if (output === "json") return toJson(obj);
   if (output === "name") return named.map(({ o, r }) => `${kindPrefix(r)}/${o.metadata.name ?? ""}\n`).join("");
@@ -240,7 +245,7 @@ export function formatObjects(output: string, obj: unknown, named: ReadonlyArray
     return path.execute(obj);
   }
   const cc = /^custom-columns=(.*)$/s.exec(output);
-  if (cc) return customColumns(cc[1]!, obj);
+  if (cc) return customColumns(cc[1]!, obj, options.noHeaders ?? false);
   if (output === "jsonpath" || output === "custom-columns") {
     throw new CmdError(`${output} format specified but no ${output === "jsonpath" ? "jsonpath template" : "custom columns"} given`);
   }
@@ -249,7 +254,7 @@ export function formatObjects(output: string, obj: unknown, named: ReadonlyArray
   );
 }
 
-function customColumns(spec: string, obj: unknown): string {
+function customColumns(spec: string, obj: unknown, noHeaders: boolean): string {
   if (spec === "") throw new CmdError("custom-columns format specified but no custom columns given");
   const columns = spec.split(",").map((part) => {
     const i = part.indexOf(":");
@@ -257,7 +262,7 @@ function customColumns(spec: string, obj: unknown): string {
     return { header: part.slice(0, i), path: new JsonPath(relaxedJsonPath(part.slice(i + 1))) };
   });
   const items = isList(obj) ? (obj as { items: unknown[] }).items : [obj];
-  let text = `${columns.map((c) => c.header).join("\t")}\n`;
+  let text = noHeaders ? "" : `${columns.map((c) => c.header).join("\t")}\n`;
   for (const item of items) {
     const cells = columns.map((c) => {
       const values = c.path.findResults(item)[0] ?? [];
