@@ -85,4 +85,13 @@ export class Ether extends NetDevice {
   protected xmit(frame: Uint8Array): void {
     this.wire?.(frame);
   }
+  /** A NIC cannot take a frame longer than its MTU (plus the Ethernet and VLAN headers): it is dropped, counted, and nobody is told. */
+  override receive(frame: Uint8Array): void {
+    if (frame.length > this.mtu + 18) {
+      this.stats.rxErrors++;
+      this.stats.rxDropped++;
+      return;
+    }
+    super.receive(frame);
+  }
 }

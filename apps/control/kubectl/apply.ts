@@ -1,3 +1,4 @@
+import { mergePatch } from "../patch.ts";
 /**
  * Writes: `kubectl apply` (client-side apply: create with the
  * last-applied-configuration annotation, or a three-way strategic merge
@@ -529,7 +530,19 @@ export async function runRun(env: Env): Promise<void> {
     spec: { containers: [container], dnsPolicy: "ClusterFirst", restartPolicy: f.string("restart", "Always") },
     status: {},
   };
+  // --overrides: a JSON merge patch onto the generated pod (kubectl's default --override-type=merge).
+  let obj: KubeObject = pod;
+  const overrides = f.string("overrides");
+  if (overrides !== "") {
+    let patch: unknown;
+    try {
+      patch = JSON.parse(overrides);
+    } catch (err) {
+      throw new CmdError(`error: unable to parse "${overrides}": ${(err as Error).message}`);
+    }
+    obj = mergePatch(pod, patch) as KubeObject;
+  }
   const r = mustResource("pods");
-  await env.api.create(r.plural, env.namespace, pod, { fieldValidation: "Strict" });
+  await env.api.create(r.plural, env.namespace, obj, { fieldValidation: "Strict" });
   env.out(`pod/${name} created\n`);
 }

@@ -7,10 +7,11 @@ import type { Command } from "../process.ts";
 import { awkCommands } from "./awk.ts";
 import { fileTools } from "./file_tools.ts";
 import { grepCommands } from "./grep.ts";
+import { hashTools } from "./hash_tools.ts";
 import { sysTools } from "./sys_tools.ts";
 import { textTools } from "./text_tools.ts";
 
-const all: Record<string, Command> = { ...fileTools, ...textTools, ...grepCommands, ...awkCommands, ...sysTools };
+const all: Record<string, Command> = { ...fileTools, ...textTools, ...grepCommands, ...awkCommands, ...sysTools, ...hashTools };
 
 /** Host (GNU-flavoured) programs of this file: cat, echo, grep, head, wc, sort, awk, ps, date… (file and text tools). */
 export const coreutilsHost: Record<string, Command> = { ...all };
