@@ -8,6 +8,7 @@
  */
 import { numberToIp } from "./allocator.ts";
 import type { ApiServer } from "./server.ts";
+import { DEFAULT_COREFILE } from "@kemu/node";
 
 /** Options of bootstrap. */
 export interface BootstrapOptions {
@@ -19,28 +20,8 @@ export interface BootstrapOptions {
   coreDNS?: boolean;
 }
 
-/** kubeadm's Corefile, as the coredns ConfigMap holds it (NETWORKING-FACTS §G). */
-export const KUBEADM_COREFILE = `.:53 {
-    errors
-    health {
-       lameduck 5s
-    }
-    ready
-    kubernetes cluster.local in-addr.arpa ip6.arpa {
-       pods insecure
-       fallthrough in-addr.arpa ip6.arpa
-       ttl 30
-    }
-    prometheus :9153
-    forward . /etc/resolv.conf {
-       max_concurrent 1000
-    }
-    cache 30
-    loop
-    reload
-    loadbalance
-}
-`;
+/** kubeadm's Corefile, as the coredns ConfigMap holds it (NETWORKING-FACTS §G): the one the coredns command defaults to. */
+export const KUBEADM_COREFILE = DEFAULT_COREFILE;
 
 /** The namespaces every cluster starts with. */
 export const DEFAULT_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"] as const;

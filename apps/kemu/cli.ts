@@ -17,6 +17,7 @@ import { formatScenarioError } from "./scenario_error.ts";
 import { runShell } from "./shell.ts";
 import { didYouMean } from "./suggest.ts";
 import { HELP_HELP, MAIN_HELP, RUN_HELP, UP_HELP } from "./usage.ts";
+import { EXPERIMENT_HELP, experimentCommand } from "./experiment_cli.ts";
 
 /** What the command line reads, writes and starts. */
 export interface CliOptions {
@@ -38,6 +39,7 @@ export const EXIT_USAGE = 2;
 const COMMANDS: Readonly<Record<string, { help: string; run: (args: string[], io: CliOptions) => Promise<number> }>> = {
   run: { help: RUN_HELP, run: runCommand },
   up: { help: UP_HELP, run: upCommand },
+  experiment: { help: EXPERIMENT_HELP, run: (args, io) => experimentCommand(args, io) },
   help: { help: HELP_HELP, run: helpCommand },
 };
 

@@ -46,7 +46,7 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
   );
   await Promise.all(clients.map((c) => c.request({ type: "now" })));
   const lookahead = Math.min(...topo.segments.map((s) => s.latencyMs));
-  const cluster = new WorkerCluster(clients, spec.time, lookahead);
+  const cluster = new WorkerCluster(clients, spec.time, lookahead, epochWall);
   for (const h of topo.hosts) {
     cluster.addresses.set(h.name, {
       macs: h.links.map((l) => l.mac),
@@ -73,6 +73,7 @@ class WorkerCluster implements ClusterDriver {
   /** Each host's NIC MACs and addresses, for link faults. */
   readonly addresses = new Map<string, { macs: number[]; ips: number[] }>();
   #nextSession = 1;
+  readonly #epochWall: number;
   #nextJob = 1;
   /** Lockstep state: the common time, and what each host last reported. */
   #now = 0;
@@ -88,7 +89,9 @@ class WorkerCluster implements ClusterDriver {
     private readonly clients: HostClient[],
     private readonly time: "virtual" | "real",
     private readonly lookahead: number,
+    epochWall = 0,
   ) {
+    this.#epochWall = epochWall;
     this.hosts = clients.map((c) => c.name);
     this.threadIds = new Map(clients.map((c) => [c.name, c.threadId]));
     for (const c of clients) c.onBus = (msg) => this.#live().find((t) => t.name === msg.to)?.notify({ type: "bus", msg });
@@ -247,6 +250,10 @@ class WorkerCluster implements ClusterDriver {
       if (!client) continue;
       await client.request({ type: "netem", peers, config: effect, ...(forMs !== undefined ? { forMs } : {}) });
     }
+  }
+
+  clockMs(): number {
+    return this.time === "virtual" ? this.#now : performance.timeOrigin + performance.now() - this.#epochWall;
   }
 
   async restart(host: string): Promise<void> {

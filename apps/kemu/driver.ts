@@ -54,6 +54,8 @@ export interface ClusterDriver {
   shutdown(): Promise<void>;
   /** A power cut: the host's worker is terminated; the others go on without it. */
   crash?(host: string): Promise<void>;
+  /** The cluster's emulated time, ms (lockstep time in virtual mode). */
+  clockMs?(): number;
   /** Boots a host again (after a crash, or as a reboot): a fresh worker that rejoins at the cluster's time. */
   restart?(host: string): Promise<void>;
   /** Shapes traffic from each host of `from` towards the hosts of `to` (netem), for `forMs` (or until the run ends). */

@@ -22,6 +22,8 @@ export interface StepResult {
   readonly passed: boolean;
   /** Why the step failed, one sentence per missed check; empty when it passed. */
   readonly failures: readonly string[];
+  /** Emulated milliseconds the step took (when the driver tells time). */
+  readonly elapsedMs?: number;
 }
 
 /** Why a run stopped before its last step: the driver threw. */
@@ -64,7 +66,10 @@ export async function runScenario(scenario: Scenario, driver: ClusterDriver, opt
     options.onStepStart?.(step, index);
     let result: StepResult;
     try {
+      const startedAt = driver.clockMs?.();
       result = await runStep(step, index, driver);
+      const endedAt = driver.clockMs?.();
+      if (startedAt !== undefined && endedAt !== undefined) result = { ...result, elapsedMs: endedAt - startedAt };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       return { passed: false, steps, total, error: { index, message } };

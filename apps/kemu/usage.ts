@@ -8,6 +8,7 @@ export const MAIN_HELP = `kemu: a container and Kubernetes networking emulator
 Usage:
   kemu run FILE.yaml [--seed N] [--pcap DIR] [--json]   run a scenario and check what it expects
   kemu up [--nodes N] [--seed N]                        boot a cluster and open a shell on node1
+  kemu experiment FILE.yaml [--out DIR] [--jobs N]      run a scenario over a parameter grid and seeds
   kemu help [COMMAND]                                   show the help of a command
   kemu --version                                        print kemu's version
 

@@ -25,3 +25,4 @@ export * from "./agents/kubelet.ts";
 export * from "./agents/cni.ts";
 export type { SshService } from "./userland/ssh.ts";
 export * from "./agents/flannel_config.ts";
+export { DEFAULT_COREFILE } from "./userland/coredns.ts";
