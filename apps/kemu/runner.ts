@@ -117,7 +117,10 @@ async function runStep(step: Step, index: number, driver: ClusterDriver): Promis
           }
         }
       }
-      return { index, step, location: null, command: step.text, exit: 0, stdout: "", stderr: "", passed: true, failures: [] };
+      // The event log line: when (emulated time) and what.
+      const at = driver.clockMs?.();
+      const stdout = at === undefined ? "" : `[${(at / 1000).toFixed(6)}] ${step.text}\n`;
+      return { index, step, location: null, command: step.text, exit: 0, stdout, stderr: "", passed: true, failures: [] };
     }
     case "sleep":
       await driver.sleep(step.ms);
