@@ -45,3 +45,4 @@ export * from "./netfilter/rule.ts";
 export * from "./netfilter/save.ts";
 export * from "./netfilter/table.ts";
 export * from "./netfilter/targets.ts";
+export { setRuleCompilation } from "./netfilter/compile.ts";

@@ -19,6 +19,7 @@ import { RecentTables } from "./recent.ts";
 import type { CtState, Rule, TableName, Verdict } from "./rule.ts";
 import { BUILTIN_CHAINS, type Chain, Table, TABLE_ORDER } from "./table.ts";
 import type { NatContext } from "./targets.ts";
+import { nextCandidate } from "./compile.ts";
 
 const netfilters = new WeakMap<NetNs, Netfilter>();
 
@@ -379,6 +380,8 @@ export class Netfilter implements PacketHooks, NetfilterServices {
     let chain = start;
     let i = 0;
     for (;;) {
+      // Skip rules that cannot match this destination (compile.ts): same walk, fewer steps.
+      if (i < chain.rules.length) i = nextCandidate(chain.rules, i, p.dst);
       if (i < chain.rules.length) {
         const rule = chain.rules[i]!;
         i++;
