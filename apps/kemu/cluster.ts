@@ -256,6 +256,12 @@ class WorkerCluster implements ClusterDriver {
     return this.time === "virtual" ? this.#now : performance.timeOrigin + performance.now() - this.#epochWall;
   }
 
+  async agent(host: string, agent: string, action: "stop" | "start"): Promise<void> {
+    const client = this.#live().find((c) => c.name === host);
+    if (!client) throw new Error(`kemu: ${host} is not running`);
+    await client.request({ type: "agent", agent, action });
+  }
+
   async restart(host: string): Promise<void> {
     const i = this.clients.findIndex((c) => c.name === host);
     if (i < 0) throw new Error(`kemu: no host named ${host}`);

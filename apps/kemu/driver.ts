@@ -56,6 +56,8 @@ export interface ClusterDriver {
   crash?(host: string): Promise<void>;
   /** The cluster's emulated time, ms (lockstep time in virtual mode). */
   clockMs?(): number;
+  /** Stops or starts one agent of a host (kubelet, kube-proxy, flanneld). */
+  agent?(host: string, agent: string, action: "stop" | "start"): Promise<void>;
   /** Boots a host again (after a crash, or as a reboot): a fresh worker that rejoins at the cluster's time. */
   restart?(host: string): Promise<void>;
   /** Shapes traffic from each host of `from` towards the hosts of `to` (netem), for `forMs` (or until the run ends). */

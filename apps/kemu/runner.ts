@@ -102,6 +102,9 @@ async function runStep(step: Step, index: number, driver: ClusterDriver): Promis
       if (f.kind === "crash") {
         if (!driver.crash) throw new Error("this cluster cannot inject faults");
         await driver.crash(f.node);
+      } else if (f.kind === "agent") {
+        if (!driver.agent) throw new Error("this cluster cannot stop agents");
+        await driver.agent(f.node, f.agent, f.action);
       } else if (f.kind === "restart") {
         if (!driver.restart) throw new Error("this cluster cannot restart hosts");
         await driver.restart(f.node);

@@ -61,6 +61,7 @@ export interface FaultStep extends StepBase {
   readonly fault:
     | { readonly kind: "crash"; readonly node: string }
     | { readonly kind: "restart"; readonly node: string }
+    | { readonly kind: "agent"; readonly node: string; readonly agent: string; readonly action: "stop" | "start" }
     | { readonly kind: "link"; readonly from: string; readonly to: string; readonly bothWays: boolean; readonly effect: LinkEffect; readonly forMs?: number }
     | { readonly kind: "partition"; readonly groups: readonly (readonly string[])[]; readonly forMs?: number };
   /** How the step prints as a command line: `fault node2 crash`, `fault link node1-node2 loss 10% for 30s`. */
@@ -215,6 +216,8 @@ export const FAULT_KEYS: readonly string[] = [
   "node",
   "crash",
   "restart",
+  "stop",
+  "start",
   "link",
   "partition",
   "for",
@@ -229,6 +232,9 @@ export const FAULT_KEYS: readonly string[] = [
   "limit",
   "down",
 ];
+
+/** The agents a node runs that a fault can stop and start. */
+const AGENTS = ["kubelet", "kube-proxy", "flanneld"];
 
 /** Netem's vocabulary, as a fault's keys take it. */
 const EFFECT_KEYS = ["delay", "jitter", "loss", "gemodel", "duplicate", "corrupt", "reorder", "rate", "limit", "down"];
@@ -289,12 +295,21 @@ const FAULT: StepKind = {
       const node = host(block.get("node")!.value, join(fpath, "node"));
       if (node === undefined) return undefined;
       const isTrue = (key: string) => (block.get(key)?.value as { toJSON?: () => unknown } | null)?.toJSON?.() === true;
+      for (const action of ["stop", "start"] as const) {
+        if (!block.has(action)) continue;
+        const agent = scalar(action);
+        if (agent === undefined || !AGENTS.includes(agent)) {
+          c.fail(block.get(action)!.value, join(fpath, action), `${JSON.stringify(agent ?? "")} is not an agent kemu runs: ${AGENTS.join(", ")}`);
+          return undefined;
+        }
+        return { ...base, kind: "fault", fault: { kind: "agent", node, agent, action }, text: `fault ${node} ${action} ${agent}` };
+      }
       if (isTrue("restart") && !block.has("crash")) {
         return { ...base, kind: "fault", fault: { kind: "restart", node }, text: `fault ${node} restart` };
       }
       const crashEntry = block.get("crash");
       if (!crashEntry || !isTrue("crash") || block.has("restart")) {
-        c.fail(crashEntry?.value ?? entry.value, join(fpath, "crash"), `a node fault needs "crash: true" or "restart: true"`);
+        c.fail(crashEntry?.value ?? entry.value, join(fpath, "crash"), `a node fault needs "crash: true", "restart: true", "stop: AGENT" or "start: AGENT"`);
         return undefined;
       }
       return { ...base, kind: "fault", fault: { kind: "crash", node }, text: `fault ${node} crash` };

@@ -89,6 +89,8 @@ const faultStep = {
         node: { ...hostName, description: "With crash: true, the host whose worker thread is terminated (a power cut)." },
         crash: { const: true, description: "Terminate the host's worker, as a power cut would." },
         restart: { const: true, description: "Boot the host again (after a crash, or as a reboot): a fresh worker that rejoins." },
+        stop: { enum: ["kubelet", "kube-proxy", "flanneld"], description: "Stop one agent of the node (what it programmed stays)." },
+        start: { enum: ["kubelet", "kube-proxy", "flanneld"], description: "Start a stopped agent again." },
         link: { type: "string", pattern: "^\\s*[\\w.-]+\\s*(->|-)\\s*[\\w.-]+\\s*$", description: "HOST-HOST (both ways) or HOST->HOST (one way): the frames one host sends towards the other." },
         partition: { type: "array", minItems: 2, items: { type: "array", items: hostName }, description: "Groups of hosts: every link between groups is cut." },
         for: { ...durationValue, description: "How long the fault lasts on the emulated clock (default: until the run ends)." },

@@ -265,6 +265,13 @@ export function runHostWorker(extend?: HostExtension): void {
       case "kill":
         jobs.get(req.job)?.abort();
         return true;
+      case "agent": {
+        const agent = host.service<{ start(): unknown; stop(): unknown }>(req.agent);
+        if (!agent) throw new Error(`${host.name} runs no ${req.agent}`);
+        if (req.action === "stop") agent.stop();
+        else void agent.start();
+        return true;
+      }
       case "netem": {
         const macs = new Set(req.peers.macs);
         const ips = new Set(req.peers.ips);

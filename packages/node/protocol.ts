@@ -23,6 +23,8 @@ export type Request =
   /** Real time: a bus message relayed at once. */
   | { type: "bus"; msg: BusMessage }
   | { type: "kill"; id: number; job: number }
+  /** Stops or starts one of the host's agents (kubelet, kube-proxy, flanneld). */
+  | { type: "agent"; id: number; agent: string; action: "stop" | "start" }
   /**
    * A link fault: shape frames this host sends towards the given peers
    * (matched by destination MAC or IPv4 address) with netem, for `forMs`.

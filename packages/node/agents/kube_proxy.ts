@@ -57,6 +57,7 @@ export class KubeProxy {
 
   /** Starts watching and syncing. */
   start(): void {
+    this.#stopped = false;
     const root = this.host.kernel.root;
     // What a kubeadm node has: br_netfilter loaded, forwarding on, localhost NodePorts allowed.
     root.sysctl.loadBrNetfilter();
