@@ -276,9 +276,9 @@ function qosClass(pod: Pod): string {
     for (const k of ["cpu", "memory"]) {
       const r = parseQuantity(req[k]);
       const l = parseQuantity(lim[k]);
-      if ((r?.milli ?? 0n) > 0n || (l?.milli ?? 0n) > 0n) any = true;
-      if (l === undefined || l.milli === 0n) guaranteed = false;
-      else if (r !== undefined && r.milli !== l.milli) guaranteed = false;
+      if ((r?.nano ?? 0n) > 0n || (l?.nano ?? 0n) > 0n) any = true;
+      if (l === undefined || l.nano === 0n) guaranteed = false;
+      else if (r !== undefined && r.nano !== l.nano) guaranteed = false;
     }
   }
   if (!any) return "BestEffort";
@@ -547,14 +547,14 @@ export function describeNode(node: Node, pods: Pod[], now: number, events?: Even
     const { req, lim } = podRequestsAndLimits(p);
     for (const [k, v] of Object.entries(req)) totals.req.set(k, [...(totals.req.get(k) ?? []), v]);
     for (const [k, v] of Object.entries(lim)) totals.lim.set(k, [...(totals.lim.get(k) ?? []), v]);
-    const q = (m: Record<string, ReturnType<typeof addQuantities>>, k: string) => m[k] ?? { milli: 0n, format: "DecimalSI" as const };
+    const q = (m: Record<string, ReturnType<typeof addQuantities>>, k: string) => m[k] ?? { nano: 0n, format: "DecimalSI" as const };
     const cpuR = q(req, "cpu");
     const cpuL = q(lim, "cpu");
     const memR = q(req, "memory");
     const memL = q(lim, "memory");
     w.write(
       1,
-      `${p.metadata.namespace ?? ""}\t${p.metadata.name ?? ""}\t\t${formatQuantity(cpuR)} (${pct(cpuR.milli, cpuAlloc)}%)\t${formatQuantity(cpuL)} (${pct(cpuL.milli, cpuAlloc)}%)\t${formatQuantity(memR)} (${pct(memR.milli, memAlloc)}%)\t${formatQuantity(memL)} (${pct(memL.milli, memAlloc)}%)\t${age(p.metadata.creationTimestamp, now)}\n`,
+      `${p.metadata.namespace ?? ""}\t${p.metadata.name ?? ""}\t\t${formatQuantity(cpuR)} (${pct(cpuR.nano / 1_000_000n, cpuAlloc)}%)\t${formatQuantity(cpuL)} (${pct(cpuL.nano / 1_000_000n, cpuAlloc)}%)\t${formatQuantity(memR)} (${pct(memR.nano / 1_000_000n, memAlloc)}%)\t${formatQuantity(memL)} (${pct(memL.nano / 1_000_000n, memAlloc)}%)\t${age(p.metadata.creationTimestamp, now)}\n`,
     );
   }
   w.write(0, "Allocated resources:\n  (Total limits may be over 100 percent, i.e., overcommitted.)\n");
@@ -564,13 +564,13 @@ export function describeNode(node: Node, pods: Pod[], now: number, events?: Even
   for (const [k, total] of [["cpu", cpuAlloc], ["memory", memAlloc], ["ephemeral-storage", storAlloc]] as const) {
     const r = sum(totals.req, k);
     const l = sum(totals.lim, k);
-    w.write(1, `${k}\t${formatQuantity(r)} (${pct(r.milli, total)}%)\t${formatQuantity(l)} (${pct(l.milli, total)}%)\n`);
+    w.write(1, `${k}\t${formatQuantity(r)} (${pct(r.nano / 1_000_000n, total)}%)\t${formatQuantity(l)} (${pct(l.nano / 1_000_000n, total)}%)\n`);
   }
   for (const k of Object.keys(allocatable).filter((x) => x.startsWith("hugepages-")).sort()) {
     const r = sum(totals.req, k);
     const l = sum(totals.lim, k);
     const t = milliOf(allocatable[k]);
-    w.write(1, `${k}\t${formatQuantity(r)} (${pct(r.milli, t)}%)\t${formatQuantity(l)} (${pct(l.milli, t)}%)\n`);
+    w.write(1, `${k}\t${formatQuantity(r)} (${pct(r.nano / 1_000_000n, t)}%)\t${formatQuantity(l)} (${pct(l.nano / 1_000_000n, t)}%)\n`);
   }
   describeEvents(w, events, now);
   return w.toString();
@@ -587,11 +587,11 @@ function podRequestsAndLimits(pod: Pod): { req: Record<string, ReturnType<typeof
   for (const c of pod.spec?.initContainers ?? []) {
     for (const [k, v] of Object.entries(c.resources?.requests ?? {})) {
       const q = parseQuantity(v);
-      if (q && q.milli > (req[k]?.milli ?? 0n)) req[k] = q;
+      if (q && q.nano > (req[k]?.nano ?? 0n)) req[k] = q;
     }
     for (const [k, v] of Object.entries(c.resources?.limits ?? {})) {
       const q = parseQuantity(v);
-      if (q && q.milli > (lim[k]?.milli ?? 0n)) lim[k] = q;
+      if (q && q.nano > (lim[k]?.nano ?? 0n)) lim[k] = q;
     }
   }
   return { req, lim };

@@ -286,10 +286,15 @@ async function rm(ctx: ProcessContext, d: DockerRuntime, args: readonly string[]
     ctx.stderr.write(`"docker rm" requires at least 1 argument.\nSee 'docker rm --help'.\n\nUsage:  docker rm [OPTIONS] CONTAINER [CONTAINER...]\n\nRemove one or more containers\n`);
     return 1;
   }
+  return eachContainer(ctx, parsed.rest, (ref) => d.remove(ref, parsed.flags.has("force")));
+}
+
+/** Applies `action` to each container named, printing each name done and each error; exit 1 if any failed. */
+async function eachContainer(ctx: ProcessContext, refs: readonly string[], action: (ref: string) => Promise<unknown>): Promise<number> {
   let exit = 0;
-  for (const ref of parsed.rest) {
+  for (const ref of refs) {
     try {
-      await d.remove(ref, parsed.flags.has("force"));
+      await action(ref);
       ctx.stdout.write(`${ref}\n`);
     } catch (err) {
       if (!(err instanceof DockerError)) throw err;
@@ -301,18 +306,7 @@ async function rm(ctx: ProcessContext, d: DockerRuntime, args: readonly string[]
 }
 
 async function stop(ctx: ProcessContext, d: DockerRuntime, args: readonly string[]): Promise<number> {
-  let exit = 0;
-  for (const ref of args.filter((a) => !a.startsWith("-"))) {
-    try {
-      await d.stop(ref);
-      ctx.stdout.write(`${ref}\n`);
-    } catch (err) {
-      if (!(err instanceof DockerError)) throw err;
-      ctx.stderr.write(`${err.message}\n`);
-      exit = 1;
-    }
-  }
-  return exit;
+  return eachContainer(ctx, args.filter((a) => !a.startsWith("-")), (ref) => d.stop(ref));
 }
 
 async function exec(ctx: ProcessContext, d: DockerRuntime, args: readonly string[]): Promise<number> {
