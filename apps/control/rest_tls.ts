@@ -60,7 +60,9 @@ export function selfSignedCert(commonName = "kemu"): ServingCert {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
   const spki = publicKey.export({ type: "spki", format: "der" });
   const serial = randomBytes(16);
-  serial[0] = serial[0]! & 0x7f;
+  // Positive and minimally encoded: a leading 0x00 before a byte < 0x80 is
+  // malformed DER, which Go's x509 (kubectl) refuses.
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const ecdsaSha256 = seq(oid("1.2.840.10045.4.3.2"));
   const now = Date.now();
   const extensions = seq(
