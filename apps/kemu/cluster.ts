@@ -1,5 +1,6 @@
 import type { BusMessage, RoundReport, WireLocation } from "@kemu/node";
 import { HostClient } from "@kemu/node";
+import { Ring } from "@kemu/underlay";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -84,6 +85,17 @@ class WorkerCluster implements ClusterDriver {
   readonly #dead = new Set<HostClient>();
   /** Lockstep: bus messages sent last round, by destination host. */
   #inbox = new Map<string, BusMessage[]>();
+  /**
+   * Lockstep: the time each host stands at. A host with no event, bus
+   * message or frame before a round's end sits the round out (with a
+   * hundred nodes most rounds concern a few hosts) and is brought up to
+   * the common time before anything is asked of it directly.
+   */
+  readonly #at = new Map<HostClient, number>();
+  /** Hosts asked something directly since their last round (a command started, say): they run the next round, to report anew. */
+  readonly #touched = new Set<HostClient>();
+  /** Each host's inbound underlay rings, to see from here whether frames wait for it. */
+  readonly #rings = new Map<HostClient, Ring[]>();
 
   constructor(
     private readonly clients: HostClient[],
@@ -104,6 +116,7 @@ class WorkerCluster implements ClusterDriver {
     const stdin = options.stdin !== undefined ? { stdin: options.stdin } : {};
     if (this.time === "real") return client.request<ExecResult>({ type: "exec", location: wire, command, ...stdin });
     const job = this.#nextJob++;
+    await this.#catchUp(client);
     await client.request({ type: "start", job, location: wire, command, ...stdin });
     // Starting a command schedules timers: a zero-length round brings every report up to date.
     await this.#round(this.#now);
@@ -116,6 +129,7 @@ class WorkerCluster implements ClusterDriver {
       }
       if (!killed && next >= deadline) {
         killed = true;
+        await this.#catchUp(client);
         await client.request({ type: "kill", job });
         await this.#round(Math.max(this.#now, deadline));
         continue;
@@ -166,15 +180,22 @@ class WorkerCluster implements ClusterDriver {
     return t === undefined ? undefined : Math.max(t, this.#now);
   }
 
-  /** Every host runs the events before `until`; frames sent meanwhile arrive in later rounds. */
-  async #round(until: number): Promise<void> {
-    const inbox = this.#inbox;
-    this.#inbox = new Map();
-    const live = this.#live();
-    const reports = await Promise.all(
-      live.map((c) => c.request<RoundReport>({ type: "round", until, inbox: inbox.get(c.name) ?? [] })),
-    );
-    this.#pendingArrival = undefined;
+  /**
+   * Every host runs the events before `until`; frames sent meanwhile arrive
+   * in later rounds. Hosts with nothing before `until` (no timer, no bus
+   * message, no frame in their rings) sit it out; `only` limits the round
+   * to some hosts (bringing them up to the common time).
+   */
+  async #round(until: number, only?: readonly HostClient[]): Promise<void> {
+    const live = only ?? this.#live().filter((c) => this.#mustRun(c, until, this.#inbox));
+    // Bus messages go to the hosts that run; any others wait in the inbox.
+    const inboxes = live.map((c) => {
+      const msgs = this.#inbox.get(c.name) ?? [];
+      this.#inbox.delete(c.name);
+      return msgs;
+    });
+    const reports = await Promise.all(live.map((c, i) => c.request<RoundReport>({ type: "round", until, inbox: inboxes[i]! })));
+    if (only === undefined) this.#pendingArrival = undefined;
     // Collected in host order, then stably sorted by send time: the same every run.
     const sent = reports.flatMap((r) => r.outbox).sort((a, b) => a.sentAt - b.sentAt);
     for (const msg of sent) {
@@ -186,14 +207,43 @@ class WorkerCluster implements ClusterDriver {
       if (this.#pendingArrival === undefined || arrival < this.#pendingArrival) this.#pendingArrival = arrival;
     }
     reports.forEach((r, i) => {
-      this.#nextAt.set(live[i]!, r.nextAt ?? undefined);
+      const c = live[i]!;
+      this.#at.set(c, until);
+      this.#touched.delete(c);
+      this.#nextAt.set(c, r.nextAt ?? undefined);
       if (r.minSent !== undefined && r.minSent !== null) {
         const arrival = r.minSent + this.lookahead;
         if (this.#pendingArrival === undefined || arrival < this.#pendingArrival) this.#pendingArrival = arrival;
       }
       for (const f of r.finished) this.#results.set(f.job, f.result);
     });
-    this.#now = until;
+    if (only === undefined) this.#now = until;
+  }
+
+  /** Whether `c` has anything to do before `until`: a timer, a bus message, a frame waiting. */
+  #mustRun(c: HostClient, until: number, inbox: Map<string, BusMessage[]>): boolean {
+    if (!this.#nextAt.has(c) || !this.#at.has(c) || this.#touched.has(c)) return true;
+    const next = this.#nextAt.get(c);
+    if (next !== undefined && next < until) return true;
+    if ((inbox.get(c.name)?.length ?? 0) > 0) return true;
+    let rings = this.#rings.get(c);
+    if (rings === undefined) {
+      rings = c.init.links.map((l) => new Ring(l.segment.rings[l.member]!, l.segment.shape));
+      this.#rings.set(c, rings);
+    }
+    return rings.some((r) => r.ready);
+  }
+
+  /**
+   * Before asking a host something directly (start a command, shape a link,
+   * stop an agent): brings it up to the common time if it sat rounds out,
+   * and has it run the next round so that its report takes the request in.
+   */
+  async #catchUp(c: HostClient): Promise<void> {
+    if (this.time !== "virtual") return;
+    const at = this.#at.get(c);
+    if (at !== undefined && at < this.#now) await this.#round(this.#now, [c]);
+    this.#touched.add(c);
   }
 
   async openShell(host: string, options: Parameters<ClusterDriver["openShell"]>[1]): Promise<ShellSession> {
@@ -210,6 +260,7 @@ class WorkerCluster implements ClusterDriver {
         },
       });
     });
+    await this.#catchUp(client);
     await client.request({ type: "shell", session, interactive: options.interactive });
     return {
       writeLine: (line) => {
@@ -248,6 +299,7 @@ class WorkerCluster implements ClusterDriver {
     for (const name of from) {
       const client = this.#live().find((c) => c.name === name);
       if (!client) continue;
+      await this.#catchUp(client);
       await client.request({ type: "netem", peers, config: effect, ...(forMs !== undefined ? { forMs } : {}) });
     }
   }
@@ -259,6 +311,7 @@ class WorkerCluster implements ClusterDriver {
   async agent(host: string, agent: string, action: "stop" | "start"): Promise<void> {
     const client = this.#live().find((c) => c.name === host);
     if (!client) throw new Error(`kemu: ${host} is not running`);
+    await this.#catchUp(client);
     await client.request({ type: "agent", agent, action });
   }
 

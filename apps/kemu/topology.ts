@@ -1,4 +1,4 @@
-import type { HostRole, LinkInit } from "@kemu/node";
+import { type HostRole, type LinkInit, workerEntry } from "@kemu/node";
 import { createSegment, type SegmentLayout } from "@kemu/underlay";
 
 /** Where every host sits: documented in the README, stable across runs. */
@@ -67,7 +67,7 @@ export function planTopology(nodes: number, layout: UnderlayLayout = "flat"): To
           : { ifname: "eth0", mac: 0x5254_0000_0000 + i, cidr: `192.168.0.${ADDRESSES.nodeBase + i}/24`, segment: underlay, member: member1++ },
       ],
       gateway: onSecond ? ADDRESSES.gateway2 : ADDRESSES.gateway,
-      entry: new URL(import.meta.resolve("@kemu/control/node-worker")),
+      entry: workerEntry(new URL(import.meta.resolve("@kemu/control/node-worker"))),
     });
   }
   hosts.push({
@@ -76,7 +76,7 @@ export function planTopology(nodes: number, layout: UnderlayLayout = "flat"): To
     role: "control",
     links: [{ ifname: "eth0", mac: 0x5254_0000_0000 + 0xfe, cidr: `${ADDRESSES.control}/24`, segment: underlay, member: member1 + 1 }],
     gateway: ADDRESSES.gateway,
-    entry: new URL(import.meta.resolve("@kemu/control/worker")),
+    entry: workerEntry(new URL(import.meta.resolve("@kemu/control/worker"))),
   });
   hosts.push({
     name: "gateway",

@@ -23,9 +23,18 @@ let types: { object: Type; list: Type; status: Type; envelope: Type } | undefine
 
 /** Where the .proto file is: beside the package root (`../proto` from dist/, `./proto` from the sources). */
 function protoPath(): string {
-  for (const rel of ["../proto/k8s.proto", "./proto/k8s.proto"]) {
-    const p = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(p)) return p;
+  // Inside a worker bundle (tools/bundle.mjs) this module's URL is the bundle's: then the package is found by name.
+  const bases = [import.meta.url];
+  try {
+    bases.push(import.meta.resolve("@kemu/api"));
+  } catch {
+    // Not resolvable from here: the module's own place must do.
+  }
+  for (const base of bases) {
+    for (const rel of ["../proto/k8s.proto", "./proto/k8s.proto"]) {
+      const p = fileURLToPath(new URL(rel, base));
+      if (existsSync(p)) return p;
+    }
   }
   throw new Error("k8s.proto not found beside @kemu/api");
 }

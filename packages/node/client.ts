@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { pack, unpack } from "msgpackr";
 import type { Reply, Request, WorkerInit } from "./protocol.ts";
+import { workerEntry } from "./worker_entry.ts";
 
 type Pending = { resolve(v: unknown): void; reject(e: Error): void };
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -25,7 +26,7 @@ export class HostClient {
   /** Starts a host worker; `entry` is the worker script (a node's by default). */
   constructor(
     readonly init: WorkerInit,
-    readonly entry: URL = new URL("./worker.js", import.meta.url),
+    readonly entry: URL = workerEntry(new URL("./worker.js", import.meta.url)),
   ) {
     this.#worker = new Worker(entry, { workerData: init });
     this.#worker.on("message", (data: Uint8Array) => this.#onMessage(unpack(data) as Reply));

@@ -26,3 +26,4 @@ export * from "./agents/cni.ts";
 export type { SshService } from "./userland/ssh.ts";
 export * from "./agents/flannel_config.ts";
 export { DEFAULT_COREFILE } from "./userland/coredns.ts";
+export { workerEntry } from "./worker_entry.ts";

@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Bundles worker entries into one file each, so that a host worker loads one
+// module instead of two hundred (module loading was most of a node worker's
+// start-up). Beside each `X.bundle.js` it writes `X.bundle.inputs.json`, the
+// files the bundle was made from, so that a stale bundle is never used (see
+// workerEntry in @kemu/node).
+//
+//   node tools/bundle.mjs dist/worker.js [dist/other.js …]
+import { build } from "esbuild";
+import { writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+
+// Third-party packages stay outside: they load once, as packages.
+const EXTERNAL = ["msgpackr", "protobufjs", "yaml", "piscina", "esbuild"];
+
+for (const entry of process.argv.slice(2)) {
+  const file = resolve(entry);
+  const out = join(dirname(file), basename(file, ".js") + ".bundle.js");
+  const result = await build({
+    entryPoints: [file],
+    outfile: out,
+    bundle: true,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    external: EXTERNAL,
+    metafile: true,
+    logLevel: "warning",
+  });
+  const inputs = Object.keys(result.metafile.inputs).map((p) => resolve(p));
+  writeFileSync(out.replace(/\.js$/, ".inputs.json"), JSON.stringify(inputs) + "\n");
+}
