@@ -5,6 +5,7 @@
 import { type Ipv4Addr, type MacAddr, readIpv4, readMac, readU16, writeIpv4, writeMac, writeU16 } from "./address.ts";
 import { ETHERTYPE_IPV4 } from "./ethernet.ts";
 import { needBytes, WireError } from "./error.ts";
+import { withHeadroom } from "./headroom.ts";
 
 /** ARP operation: who has `targetIp`? */
 export const ARP_REQUEST = 1;
@@ -88,7 +89,7 @@ export function emitArp(repr: ArpRepr, buf: Uint8Array): void {
 
 /** A new 28-byte ARP packet holding `repr`. */
 export function buildArp(repr: ArpRepr): Uint8Array {
-  const out = new Uint8Array(ARP_LEN);
+  const out = withHeadroom(ARP_LEN);
   emitArp(repr, out);
   return out;
 }

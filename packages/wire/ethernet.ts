@@ -1,5 +1,6 @@
 import { type MacAddr, readMac, readU16, writeMac, writeU16 } from "./address.ts";
 import { needBytes } from "./error.ts";
+import { prepend } from "./headroom.ts";
 
 /** EtherType of IPv4. */
 export const ETHERTYPE_IPV4 = 0x0800;
@@ -69,10 +70,9 @@ export function emitEthernet(repr: EthernetRepr, buf: Uint8Array): void {
   writeU16(buf, 12, repr.ethertype);
 }
 
-/** A new frame: the header from `repr` followed by a copy of `payload`. */
+/** A frame: the header from `repr` in front of `payload` (in its headroom when free, else a copy). */
 export function buildEthernet(repr: EthernetRepr, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(ETHERNET_HEADER_LEN + payload.length);
+  const out = prepend(payload, ETHERNET_HEADER_LEN);
   emitEthernet(repr, out);
-  out.set(payload, ETHERNET_HEADER_LEN);
   return out;
 }

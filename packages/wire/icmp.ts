@@ -5,6 +5,7 @@
 import { readU16, writeU16 } from "./address.ts";
 import { checksum } from "./checksum.ts";
 import { needBytes, WireError } from "./error.ts";
+import { withHeadroom } from "./headroom.ts";
 
 /** ICMP type: echo reply (ping's answer). */
 export const ICMP_ECHO_REPLY = 0;
@@ -204,7 +205,7 @@ export function emitIcmp(repr: IcmpRepr, buf: Uint8Array): void {
 
 /** A new ICMP message holding `repr`, checksum filled. */
 export function buildIcmp(repr: IcmpRepr): Uint8Array {
-  const out = new Uint8Array(icmpLen(repr));
+  const out = withHeadroom(icmpLen(repr));
   emitIcmp(repr, out);
   return out;
 }

@@ -5,6 +5,7 @@
 import { type Ipv4Addr, readIpv4, readU16, writeIpv4, writeU16 } from "./address.ts";
 import { checksum } from "./checksum.ts";
 import { needBytes, WireError } from "./error.ts";
+import { prepend } from "./headroom.ts";
 
 /** IP protocol number of ICMP. */
 export const IPPROTO_ICMP = 1;
@@ -165,9 +166,13 @@ export function parseIpv4(pkt: Ipv4Packet, options: { verifyChecksum?: boolean }
 
 /** Writes `repr` as a 20-byte header (no options) at the start of `buf`, checksum filled. */
 export function emitIpv4(repr: Ipv4Repr, buf: Uint8Array): void {
+  writeIpv4Header(repr, repr.payloadLen, buf);
+}
+
+function writeIpv4Header(repr: Omit<Ipv4Repr, "payloadLen">, payloadLen: number, buf: Uint8Array): void {
   buf[0] = 0x45;
   buf[1] = ((repr.dscp & 0x3f) << 2) | (repr.ecn & 3);
-  writeU16(buf, 2, IPV4_HEADER_LEN + repr.payloadLen);
+  writeU16(buf, 2, IPV4_HEADER_LEN + payloadLen);
   writeU16(buf, 4, repr.ident);
   writeU16(buf, 6, (repr.dontFrag ? FLAG_DF : 0) | (repr.moreFrags ? FLAG_MF : 0) | ((repr.fragOffset >>> 3) & 0x1fff));
   buf[8] = repr.ttl;
@@ -178,12 +183,11 @@ export function emitIpv4(repr: Ipv4Repr, buf: Uint8Array): void {
   writeU16(buf, 10, checksum(buf, 0, IPV4_HEADER_LEN));
 }
 
-/** A new datagram: a 20-byte header from `repr` followed by a copy of `payload`. */
+/** A datagram: a 20-byte header from `repr` in front of `payload` (in its headroom when free, else a copy). */
 export function buildIpv4(repr: Omit<Ipv4Repr, "payloadLen">, payload: Uint8Array): Uint8Array {
   if (IPV4_HEADER_LEN + payload.length > 0xffff) throw new RangeError(`ipv4: payload of ${payload.length} bytes is too long`);
-  const out = new Uint8Array(IPV4_HEADER_LEN + payload.length);
-  emitIpv4({ ...repr, payloadLen: payload.length }, out);
-  out.set(payload, IPV4_HEADER_LEN);
+  const out = prepend(payload, IPV4_HEADER_LEN);
+  writeIpv4Header(repr, payload.length, out);
   return out;
 }
 

@@ -13,6 +13,7 @@ export * from "./address.ts";
 export * from "./checksum.ts";
 export * from "./error.ts";
 export * from "./ethernet.ts";
+export * from "./headroom.ts";
 export * from "./arp.ts";
 export * from "./ipv4.ts";
 export * from "./icmp.ts";

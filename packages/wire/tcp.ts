@@ -7,6 +7,7 @@ import { type Ipv4Addr, readU16, readU32, writeU16, writeU32 } from "./address.t
 import { finishChecksum, pseudoHeaderSum, sumWords } from "./checksum.ts";
 import { needBytes, WireError } from "./error.ts";
 import { IPPROTO_TCP } from "./ipv4.ts";
+import { withHeadroom } from "./headroom.ts";
 
 /** Flag: no more data from sender. */
 export const TCP_FIN = 0x01;
@@ -316,7 +317,7 @@ export function emitTcp(repr: TcpRepr, segment: Uint8Array, src: Ipv4Addr, dst: 
  */
 export function buildTcp(repr: TcpRepr, payload: Uint8Array, src: Ipv4Addr, dst: Ipv4Addr): Uint8Array {
   const headerLen = tcpHeaderLen(repr);
-  const out = new Uint8Array(headerLen + payload.length);
+  const out = withHeadroom(headerLen + payload.length);
   out.set(payload, headerLen);
   emitTcp(repr, out, src, dst);
   return out;

@@ -5,6 +5,7 @@ import { type Ipv4Addr, readU16, writeU16 } from "./address.ts";
 import { finishChecksum, pseudoHeaderSum, sumWords } from "./checksum.ts";
 import { needBytes, WireError } from "./error.ts";
 import { IPPROTO_UDP } from "./ipv4.ts";
+import { prepend } from "./headroom.ts";
 
 /** Length of the UDP header. */
 export const UDP_HEADER_LEN = 8;
@@ -126,8 +127,7 @@ export function buildUdp(
   options: { checksum?: boolean } = {},
 ): Uint8Array {
   if (UDP_HEADER_LEN + payload.length > 0xffff) throw new RangeError(`udp: payload of ${payload.length} bytes is too long`);
-  const out = new Uint8Array(UDP_HEADER_LEN + payload.length);
-  out.set(payload, UDP_HEADER_LEN);
+  const out = prepend(payload, UDP_HEADER_LEN);
   emitUdp(repr, out, src, dst, options);
   return out;
 }

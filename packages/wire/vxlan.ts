@@ -4,6 +4,7 @@
  * tunnels pod traffic between nodes this way.
  */
 import { needBytes, WireError } from "./error.ts";
+import { prepend } from "./headroom.ts";
 
 /** Length of the VXLAN header. */
 export const VXLAN_HEADER_LEN = 8;
@@ -67,10 +68,9 @@ export function emitVxlan(repr: VxlanRepr, buf: Uint8Array): void {
   buf[7] = 0;
 }
 
-/** A new VXLAN packet: the header for `repr` followed by a copy of the inner frame. */
+/** A VXLAN packet: the header for `repr` in front of the inner frame (in its headroom when free, else a copy). */
 export function buildVxlan(repr: VxlanRepr, inner: Uint8Array): Uint8Array {
-  const out = new Uint8Array(VXLAN_HEADER_LEN + inner.length);
+  const out = prepend(inner, VXLAN_HEADER_LEN);
   emitVxlan(repr, out);
-  out.set(inner, VXLAN_HEADER_LEN);
   return out;
 }

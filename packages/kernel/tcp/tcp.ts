@@ -5,6 +5,7 @@
  */
 import {
   emitTcp,
+  withHeadroom,
   type Ipv4Addr,
   type Ipv4Packet,
   parseTcp,
@@ -364,7 +365,7 @@ export class Tcp implements ProtocolHandler {
       protocol: IPPROTO_TCP,
       payload: (src) => {
         const headerLen = tcpHeaderLen(repr);
-        const seg = new Uint8Array(headerLen + len);
+        const seg = withHeadroom(headerLen + len);
         if (len > 0) fill?.(seg, headerLen);
         emitTcp(repr, seg, src, remote);
         return seg;
