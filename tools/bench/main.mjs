@@ -11,6 +11,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tcpMbps, udpPps } from "./datapath.mjs";
+import { podToPod } from "./podpath.mjs";
 import { realKernelAvailable, realTcpMbps, realUdpPps, setUp, tearDown } from "./realkernel.mjs";
 import { bootCluster, crossHost, podsRunning, scenarioWall } from "./scale.mjs";
 import { firstPacketUs, syncMs } from "./services.mjs";
@@ -134,7 +135,18 @@ await guarded("data path: across two nodes", async () => {
   row({ figure: "data path: TCP node1 → node2 across the underlay (seq | nc, real-time mode)", unit: "Mbit/s", kemu: tcp, baseline: lo, baselineName: "the same nc transfer over lo on node1", ratio: tcp / lo, target: { min: 1000 }, status: status(tcp, { min: 1000 }), runs: xs });
   row({ figure: "data path: the same `seq | wc -c` with no network (the emulated pipe's ceiling)", unit: "Mbit/s", kemu: pipe, status: "—" });
 });
-row({ figure: "data path: pod → pod across two nodes over vxlan with 100 Services' rules", note: "n/a (not wired into the bench yet: flannel/kube-proxy landing in parallel)" });
+let nodeToNode;
+await guarded("data path: pod → pod over vxlan", async () => {
+  log("data path: pod on node1 → pod on node2 over flannel vxlan, 100 Services' kube-proxy rules, real-time mode…");
+  const xs = await repeat(quick ? 1 : 3, () => podToPod({ services: 100 }));
+  const rtt = median(xs.map((x) => x.rttUs));
+  const tcp = median(xs.map((x) => x.tcpMbps));
+  const rules = xs[0].rules;
+  nodeToNode = rows.find((r) => r.figure.startsWith("data path: TCP node1 → node2"));
+  const hostRtt = rows.find((r) => r.figure.startsWith("data path: ping RTT node1 → node2"));
+  row({ figure: `data path: ping RTT pod → pod across two nodes over vxlan, 100 Services (${rules} rules on the node; real-time mode)`, unit: "µs", kemu: rtt, baseline: hostRtt?.kemu, baselineName: "node → node ping, same run", ratio: hostRtt?.kemu ? rtt / hostRtt.kemu : undefined, status: "—", runs: xs.map((x) => x.rttUs) });
+  row({ figure: "data path: TCP pod → pod across two nodes over vxlan, 100 Services (seq | nc, real-time mode)", unit: "Mbit/s", kemu: tcp, baseline: nodeToNode?.kemu, baselineName: "node → node, same transfer, same run", ratio: nodeToNode?.kemu ? tcp / nodeToNode.kemu : undefined, target: { min: 1000 }, status: status(tcp, { min: 1000 }), runs: xs.map((x) => x.tcpMbps) });
+});
 
 // 3. Services (netfilter engine directly) -------------------------------------
 await guarded("services", async () => {
