@@ -6,6 +6,7 @@
 //   node tools/bench/main.mjs [--quick] [--no-real-kernel] [--json PATH]
 //
 // --quick skips the 100-node and 1,000-pod figures and does fewer runs.
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
@@ -226,6 +227,20 @@ await guarded("virtual time", async () => {
   const rs = median(r.map((x) => x.steps));
   row({ figure: "virtual time: ping -c 5 -i 0.2 + wget, wall ms of the steps, virtual mode", unit: "ms", kemu: vs, baseline: rs, baselineName: "the same steps in real-time mode", ratio: vs / rs, status: "—" });
   row({ figure: "virtual time: the same, boot included", unit: "ms", kemu: median(v.map((x) => x.total)), baseline: median(r.map((x) => x.total)), baselineName: "real-time mode", ratio: median(v.map((x) => x.total)) / median(r.map((x) => x.total)), status: "—" });
+});
+
+// 7. Rule compilation: the equivalence test over many more rule sets --------
+await guarded("rule compilation: equivalence", async () => {
+  const sets = quick ? 500 : 3000;
+  log(`rule compilation: compiled vs linear walk on ${sets} random rule sets × 40 packets…`);
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [resolve(root, "node_modules/ava/entrypoints/cli.mjs"), "dist/netfilter/compile_test.js", "--match", "compiled chains*"], {
+    cwd: resolve(root, "packages/kernel"),
+    env: { ...process.env, KEMU_EQUIV_SETS: String(sets) },
+    encoding: "utf8",
+  });
+  const ok = r.status === 0;
+  row({ figure: `rule compilation: compiled walk = linear walk (verdicts, marks, counters) on ${sets} random rule sets × 40 packets`, note: ok ? `pass (${((performance.now() - t0) / 1000).toFixed(0)} s)` : `FAIL: ${(r.stdout + r.stderr).split("\n").filter((l) => /✘|fail|differ/.test(l)).slice(0, 2).join(" ")}`, status: ok ? "met" : "failed" });
 });
 
 // Output ---------------------------------------------------------------------
