@@ -12,6 +12,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { tcpMbps, udpPps } from "./datapath.mjs";
+import { controlBytesPerPod, nodeBytesPerContainer } from "./memory.mjs";
 import { podToPod } from "./podpath.mjs";
 import { realKernelAvailable, realTcpMbps, realUdpPps, setUp, tearDown } from "./realkernel.mjs";
 import { bootCluster, crossHost, podsRunning, scenarioWall } from "./scale.mjs";
@@ -227,6 +228,16 @@ await guarded("virtual time", async () => {
   const rs = median(r.map((x) => x.steps));
   row({ figure: "virtual time: ping -c 5 -i 0.2 + wget, wall ms of the steps, virtual mode", unit: "ms", kemu: vs, baseline: rs, baselineName: "the same steps in real-time mode", ratio: vs / rs, status: "—" });
   row({ figure: "virtual time: the same, boot included", unit: "ms", kemu: median(v.map((x) => x.total)), baseline: median(r.map((x) => x.total)), baselineName: "real-time mode", ratio: median(v.map((x) => x.total)) / median(r.map((x) => x.total)), status: "—" });
+});
+
+await guarded("memory: retained heap per pod", async () => {
+  log("memory: heap one more container keeps on its node, and one more pod in the control plane (after GC)…");
+  const node = await nodeBytesPerContainer(100, "nginx");
+  const sleeper = await nodeBytesPerContainer(100, "busybox sleep 3600");
+  const control = controlBytesPerPod(1000);
+  row({ figure: "memory: retained heap per nginx container on its node (netns, veth, process, files; after GC)", unit: "KB", kemu: node / 1024, target: { max: 50 }, status: status(node / 1024, { max: 50 }) });
+  row({ figure: "memory: the same for a busybox `sleep` container", unit: "KB", kemu: sleeper / 1024, status: "—" });
+  row({ figure: "memory: retained heap per pod in the control plane (API objects, controllers; 1,000 pods)", unit: "KB", kemu: control / 1024, status: "—" });
 });
 
 // 7. Rule compilation: the equivalence test over many more rule sets --------

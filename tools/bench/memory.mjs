@@ -1,0 +1,47 @@
+// Figure 5, retained memory: what one more pod keeps on the heap after a
+// full GC, on its node (sandbox netns, veth, container, process, files)
+// and in the control plane (API objects, controllers' caches) — measured in
+// this thread, where a GC can be forced; the process-RSS figures from whole
+// clusters are printed beside it.
+import { BufferOutput, textInput } from "../../packages/node/dist/process.js";
+import { bootHost } from "../../packages/node/dist/node.js";
+import { TestCluster } from "../../apps/control/dist/_testing.js";
+
+const heap = () => {
+  globalThis.gc?.();
+  globalThis.gc?.();
+  return process.memoryUsage().heapUsed;
+};
+
+/** Heap bytes a `docker run -d IMAGE …` container keeps on its host. */
+export async function nodeBytesPerContainer(n = 100, command = "nginx") {
+  const host = bootHost({ name: "node1", seed: 1, role: "node", nics: [{ ifname: "eth0", mac: 0x525400000001, cidr: "192.168.0.11/24" }] });
+  const run = async (cmd) => {
+    const out = new BufferOutput();
+    const code = await host.runToCompletion(host.spawn(["sh", "-c", cmd], host.rootSpec({ stdin: textInput(""), stdout: out, stderr: out })));
+    if (code !== 0) throw new Error(`${cmd}: ${out.text}`);
+  };
+  await run(`docker run -d --name warm ${command}`);
+  const h0 = heap();
+  for (let i = 0; i < n; i++) await run(`docker run -d --name c${i} ${command}`);
+  return (heap() - h0) / n;
+}
+
+/** Heap bytes the control plane keeps per pod of a Deployment of `n` on 10 nodes. */
+export function controlBytesPerPod(n = 1000) {
+  const c = new TestCluster();
+  for (let i = 1; i <= 10; i++) c.addNode(`node${i}`);
+  c.run(5000);
+  const h0 = heap();
+  c.api.create("deployments", "default", {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "bench" },
+    spec: { replicas: n, selector: { matchLabels: { app: "bench" } }, template: { metadata: { labels: { app: "bench" } }, spec: { containers: [{ name: "c", image: "nginx" }] } } },
+  });
+  c.run(60_000);
+  const pods = c.api.list("pods", "default").items.length;
+  const bytes = (heap() - h0) / pods;
+  c.stop();
+  return bytes;
+}
