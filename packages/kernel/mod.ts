@@ -35,6 +35,7 @@ export * from "./netfilter/conntrack.ts";
 export * from "./netfilter/engine.ts";
 export * from "./netfilter/extension.ts";
 export * from "./netfilter/ipset.ts";
+export * from "./netfilter/ipvs.ts";
 export * from "./netfilter/list.ts";
 export * from "./netfilter/log.ts";
 export * from "./netfilter/matches.ts";

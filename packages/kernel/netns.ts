@@ -198,7 +198,9 @@ export class NetNs {
       secondary,
     };
     dev.addrs.push(ifa);
-    if (dev.adminUp) this.#addAddressRoutes(dev, ifa);
+    // fib_add_ifaddr: the local /32 route even on a device that is down (so kube-ipvs0, never up, holds
+    // local ClusterIPs); broadcast and prefix routes only when it is up.
+    this.#addAddressRoutes(dev, ifa, !dev.adminUp);
     return ifa;
   }
 
@@ -314,7 +316,7 @@ export class NetNs {
     };
   }
 
-  #addAddressRoutes(dev: NetDevice, a: IfAddr): void {
+  #addAddressRoutes(dev: NetDevice, a: IfAddr, localOnly = false): void {
     const routes = this.ipv4.routes;
     const base = { gateway: undefined, dev, proto: "kernel", prefsrc: a.addr, metric: 0, onlink: false } as const;
     // A secondary's local route takes its primary as the source (fib_add_ifaddr uses prim->ifa_local).
@@ -322,7 +324,7 @@ export class NetNs {
       ? dev.addrs.find((p) => !p.secondary && p.prefixLen === a.prefixLen && inSubnet(a.addr, p.addr, p.prefixLen))
       : undefined;
     routes.replace({ ...base, prefsrc: primary?.addr ?? a.addr, table: RT_TABLE_LOCAL, type: "local", dst: a.addr, dstLen: 32, scope: "host" });
-    if (a.secondary) return;
+    if (a.secondary || localOnly) return;
     const net = (a.addr & prefixMask(a.prefixLen)) >>> 0;
     const bcast = a.broadcast ?? (a.prefixLen < 31 ? (net | (~prefixMask(a.prefixLen) >>> 0)) >>> 0 : undefined);
     if (bcast !== undefined && a.prefixLen < 31) {

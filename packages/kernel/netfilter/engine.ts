@@ -13,6 +13,7 @@ import type { Rng } from "../random.ts";
 import { Conntrack, type CtRef, invertTuple, IPS_DST_NAT, IPS_SRC_NAT } from "./conntrack.ts";
 import type { NetfilterServices } from "./extension.ts";
 import { IpSets } from "./ipset.ts";
+import { Ipvs } from "./ipvs.ts";
 import { formatPacketLog } from "./log.ts";
 import { icmpReplyTranslation, type Manip, type NatRange, natInitialized, natPacket, nullRange, setupNat } from "./nat.ts";
 import { RecentTables } from "./recent.ts";
@@ -138,6 +139,7 @@ export class Netfilter implements PacketHooks, NetfilterServices {
   readonly conntrack: Conntrack;
   readonly ipsets: IpSets;
   readonly recent = new RecentTables();
+  readonly #ipvs: Ipvs;
   readonly #tables = new Map<TableName, Table>();
   /** Meta of packets looped back to this namespace, so they keep their flow (the skb does in Linux). */
   readonly #loopback = new Map<string, PacketMeta>();
@@ -146,6 +148,14 @@ export class Netfilter implements PacketHooks, NetfilterServices {
   constructor(readonly ns: NetNs) {
     this.conntrack = new Conntrack(ns);
     this.ipsets = new IpSets(ns.kernel.clock, ns.kernel.rng);
+    this.#ipvs = new Ipvs(ns);
+    this.#ipvs.setEntrySource(() => this.conntrack.entries());
+  }
+
+  /** The namespace's IP Virtual Server table; using it turns the hooks on (IPVS needs conntrack here). */
+  get ipvs(): Ipvs {
+    this.#active = true;
+    return this.#ipvs;
   }
 
   get rng(): Rng {
@@ -343,7 +353,7 @@ export class Netfilter implements PacketHooks, NetfilterServices {
   /** The NAT hook: decides the binding on a flow's first packet, then rewrites every packet as bound. */
   #nat(p: Pkt, manip: Manip): boolean {
     const table = this.#tables.get("nat");
-    if (table === undefined) return true;
+    if (table === undefined && this.#ipvs.empty) return true;
     const ref = p.ct;
     const e = ref?.entry;
     if (ref === undefined || e === undefined) return true;
@@ -356,16 +366,26 @@ export class Netfilter implements PacketHooks, NetfilterServices {
       return true;
     }
     if ((ref.state === "NEW" || ref.state === "RELATED") && !natInitialized(e, manip)) {
-      const chain = table.chain(p.hook);
+      const chain = table?.chain(p.hook);
       if (chain !== undefined) {
         p.table = "nat";
-        if (this.#traverse(table, chain, p) === "DROP") return false;
+        if (this.#traverse(table!, chain, p) === "DROP") return false;
+      }
+      // A new flow to a virtual service: IPVS picks its real server (see ipvs.ts).
+      if (manip === "dst" && ref.state === "NEW" && !natInitialized(e, manip) && (p.proto === 6 || p.proto === 17)) {
+        const picked = this.#ipvs.schedule(p.proto, p.src, p.dst, p.dstPort);
+        if (picked !== undefined) {
+          const d = picked.dest;
+          setupNat(this.conntrack, e, { mapIps: true, minIp: d.addr, maxIp: d.addr, protoSpecified: true, minPort: d.port, maxPort: d.port, random: false, randomFully: false, persistent: false }, "dst", this.rng);
+          this.#ipvs.bind(e, picked.service, d);
+        }
       }
       if (!natInitialized(e, manip)) {
         const cur = invertTuple(e.tuples[1]);
         setupNat(this.conntrack, e, nullRange(manip === "src" ? cur.src : cur.dst), manip, this.rng);
       }
     }
+    if (manip === "dst" && !this.#ipvs.empty) this.#ipvs.touch(e);
     const out = natPacket(p.packet, e, ref.dir, manip);
     if (out !== p.packet) {
       p.packet = out;

@@ -13,6 +13,7 @@ import { wgetCommands } from "./wget.ts";
 import { iptablesCommands } from "./iptables.ts";
 import { conntrackCommands } from "./conntrack_cmd.ts";
 import { ipsetCommands } from "./ipset_cmd.ts";
+import { ipvsadmCommands } from "./ipvsadm.ts";
 import { dnsCommands } from "./dns.ts";
 
 /**
@@ -21,7 +22,7 @@ import { dnsCommands } from "./dns.ts";
  * and netstat.
  */
 export function hostCommands(extra: Record<string, Command> = {}): Map<string, Command> {
-  return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...tracerouteCommands, ...tcCommands, ...wgetCommands, ...ncCommands, ...curlCommands, ...httpdCommands, ...socketToolsHost, ...iptablesCommands, ...conntrackCommands, ...ipsetCommands, ...extra }));
+  return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...tracerouteCommands, ...tcCommands, ...wgetCommands, ...ncCommands, ...curlCommands, ...httpdCommands, ...socketToolsHost, ...iptablesCommands, ...conntrackCommands, ...ipsetCommands, ...ipvsadmCommands, ...extra }));
 }
 
 /** The busybox image's programs (one binary, many applets: wget, nc, httpd, netstat and nslookup among them). */
