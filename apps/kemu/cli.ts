@@ -166,15 +166,32 @@ async function upCommand(args: string[], io: CliOptions): Promise<number> {
   const { values, positionals } = parse("up", args, {
     nodes: { type: "string" },
     seed: { type: "string" },
+    backend: { type: "string" },
+    "proxy-mode": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values["help"]) return print(io.stdout, UP_HELP);
+  const backend = values["backend"] ?? "vxlan";
+  if (backend !== "vxlan" && backend !== "udp" && backend !== "host-gw") {
+    throw new UsageError(`--backend: unknown backend type "${backend}": use vxlan, udp or host-gw`, "up");
+  }
+  const proxyMode = values["proxy-mode"] ?? "iptables";
+  if (proxyMode !== "iptables" && proxyMode !== "ipvs") {
+    throw new UsageError(`--proxy-mode: invalid proxy mode "${proxyMode}": use iptables or ipvs`, "up");
+  }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, "up");
   const nodes = integerOption("up", "--nodes", values["nodes"], { min: 1, max: MAX_NODES, fallback: 1 });
   const seed = integerOption("up", "--seed", values["seed"], { min: 0, max: 0xffff_ffff, fallback: 1 });
   let driver: ClusterDriver;
   try {
-    driver = await io.startCluster({ nodes, seed, time: "real", capture: false });
+    driver = await io.startCluster({
+      nodes,
+      seed,
+      time: "real",
+      capture: false,
+      ...(values["backend"] !== undefined ? { backend } : {}),
+      ...(values["proxy-mode"] !== undefined ? { proxyMode } : {}),
+    });
   } catch (err) {
     io.stderr.write(`kemu: cannot start the cluster: ${messageOf(err)}\n`);
     return EXIT_FAILED;

@@ -146,6 +146,19 @@ test("kemu up boots a real-time cluster and runs piped lines in a shell on node1
   ]);
 });
 
+test("kemu up --backend and --proxy-mode reach the cluster; values kube-proxy and flannel do not know are usage errors", async (t) => {
+  const r = await cli(["up", "--proxy-mode", "ipvs", "--backend", "host-gw"], { stdin: "exit\n" });
+  t.is(r.code, 0);
+  t.deepEqual(r.specs, [{ nodes: 1, seed: 1, time: "real", capture: false, backend: "host-gw", proxyMode: "ipvs" }]);
+  const bad = await cli(["up", "--proxy-mode", "nftables"], { stdin: "exit\n" });
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--proxy-mode: invalid proxy mode "nftables": use iptables or ipvs/);
+  t.deepEqual(bad.specs, []);
+  const badBackend = await cli(["up", "--backend", "wireguard"], { stdin: "exit\n" });
+  t.is(badBackend.code, 2);
+  t.regex(badBackend.stderr, /unknown backend type "wireguard"/);
+});
+
 test("kemu up prints the kubeconfig of the cluster's API as kind does", async (t) => {
   const r = await cli(["up"], { stdin: "exit\n", kubeconfig: "/tmp/kemu-x/kubeconfig" });
   t.is(r.code, 0);

@@ -40,6 +40,7 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
         control: "control",
         ...(kubeconfig !== undefined && h.role === "control" ? { kubeconfig } : {}),
         flannelBackend: spec.backend ?? spec.network?.backend ?? "vxlan",
+        proxyMode: spec.proxyMode ?? "iptables",
         ...(spec.network ? { flannelNetwork: { network: spec.network.network, subnetLen: spec.network.subnetLen } } : {}),
         },
         h.entry,

@@ -77,6 +77,8 @@ export interface ClusterSpec {
   readonly time: "virtual" | "real";
   /** Record frames for `writePcaps`. */
   readonly capture: boolean;
+  /** kube-proxy's mode (`cluster.proxyMode`); iptables when not given. */
+  readonly proxyMode?: "iptables" | "ipvs" | undefined;
   /** flannel's backend (`cluster.backend`); vxlan when not given. */
   readonly backend?: "vxlan" | "udp" | "host-gw" | undefined;
   /** `cluster.topology`: nodes on one underlay segment (flat) or on two behind the gateway (routed). */

@@ -26,6 +26,8 @@ export interface ClusterConfig {
   readonly topology?: "flat" | "routed";
   /** flannel's network config (net-conf.json), checked as flanneld checks it. */
   readonly network?: FlannelNetwork;
+  /** kube-proxy's `--proxy-mode`: iptables (the default) or ipvs. */
+  readonly proxyMode?: "iptables" | "ipvs";
 }
 
 /** What every step has. */
@@ -105,6 +107,16 @@ export const CLUSTER_KEYS: Readonly<Record<string, ClusterKey>> = {
       return undefined;
     }
     return { backend };
+  },
+  proxyMode: (c, value, path) => {
+    const mode = c.string(value, path);
+    if (mode === undefined) return undefined;
+    if (mode !== "iptables" && mode !== "ipvs") {
+      // kube-proxy's own words for a mode it does not know.
+      c.fail(value, path, `invalid proxy mode "${mode}": use iptables or ipvs`);
+      return undefined;
+    }
+    return { proxyMode: mode };
   },
   network: (c, value, path) => {
     const node = c.deref(value);

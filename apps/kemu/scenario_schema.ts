@@ -138,6 +138,12 @@ export const SCENARIO_SCHEMA = {
           default: "vxlan",
           description: "flannel's backend on the nodes: vxlan (kernel VXLAN, UDP 8472), udp (flanneld forwards through flannel0 on UDP 8285) or host-gw (a route per node).",
         },
+        proxyMode: {
+          type: "string",
+          enum: ["iptables", "ipvs"],
+          default: "iptables",
+          description: "kube-proxy's --proxy-mode on every node: iptables (KUBE-SVC/KUBE-SEP chains, statistic load balancing) or ipvs (kube-ipvs0 holding every ClusterIP, IPVS virtual servers with rr, ipsets; a ClusterIP answers ping).",
+        },
         topology: {
           type: "string",
           enum: ["flat", "routed"],

@@ -172,6 +172,20 @@ steps:
   );
 });
 
+test("cluster.proxyMode is iptables or ipvs, in kube-proxy's words otherwise", (t) => {
+  t.deepEqual(
+    errors(`name: x
+cluster: { nodes: 1, proxyMode: nftables }
+steps:
+  - sleep: 1s
+`),
+    [`${FILE}:2:33: cluster.proxyMode: invalid proxy mode "nftables": use iptables or ipvs`],
+  );
+  const ok = parseScenario("name: x\ncluster: { proxyMode: ipvs }\nsteps:\n  - sleep: 1s\n", { file: FILE });
+  t.true(ok.ok);
+  if (ok.ok) t.is(ok.scenario.cluster.proxyMode, "ipvs");
+});
+
 test("hosts in on: must exist in the cluster", (t) => {
   t.deepEqual(
     errors(`name: x

@@ -37,7 +37,7 @@ failed, 2 for a usage error or an invalid scenario.
 `;
 
 /** `kemu help up`. */
-export const UP_HELP = `Usage: kemu up [--nodes N] [--seed N]
+export const UP_HELP = `Usage: kemu up [--nodes N] [--seed N] [--backend B] [--proxy-mode M]
 
 Boots a cluster on the wall clock and opens a login shell on node1. Leave
 with "exit" or Ctrl-D. With standard input not a terminal, its lines are
@@ -50,6 +50,9 @@ at start) for your own kubectl: kemu up prints the path of a kubeconfig
 Options:
   --nodes N    how many nodes, node1 to nodeN (1 to 200; default 1)
   --seed N     seed of every random choice; default 1
+  --backend B  flannel's backend: vxlan (default), udp or host-gw
+  --proxy-mode M
+               kube-proxy's mode: iptables (default) or ipvs
   -h, --help   show this help
 `;
 

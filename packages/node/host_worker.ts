@@ -83,9 +83,10 @@ export function runHostWorker(extend?: HostExtension): void {
     // One API client per host: its handlers own the bus's api channels.
     host.provide("api", api);
     void kubelet.start();
-    // kube-proxy (iptables mode): Services → KUBE-* rules through iptables-restore.
+    // kube-proxy: Services → KUBE-* rules through iptables-restore (and IPVS in ipvs mode).
     const kubeProxy = new KubeProxy(host, api, {
       nodeName: host.name,
+      mode: init.proxyMode ?? "iptables",
       ...(init.flannelNetwork ? { clusterCIDR: init.flannelNetwork.network } : {}),
     });
     host.provide("kube-proxy", kubeProxy);

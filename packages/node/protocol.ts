@@ -88,6 +88,8 @@ export interface WorkerInit {
   kubeconfig?: string | undefined;
   /** flanneld's backend on nodes of a cluster with a control plane (vxlan by default). */
   flannelBackend?: "vxlan" | "udp" | "host-gw" | undefined;
+  /** kube-proxy's `--proxy-mode` on nodes; iptables when not given. */
+  proxyMode?: "iptables" | "ipvs" | undefined;
   /** The pod network (flannel's Network, node IPAM's cluster CIDR) and the per-node subnet length. */
   flannelNetwork?: { network: string; subnetLen: number } | undefined;
   /** Every host of the cluster with its addresses (for ssh and the bus). */

@@ -8,10 +8,12 @@
  * syncPeriod (30 s) regardless, as kube-proxy's defaults.
  */
 import type { ApiClient, EndpointSlice, KubeObject, Service, WatchEvent } from "@kemu/api";
-import type { Timer } from "@kemu/kernel";
+import { type Dummy, netfilterOf, type Timer } from "@kemu/kernel";
+import { formatIpv4Addr, parseIpv4Addr } from "@kemu/wire";
 import type { Host } from "../host.ts";
 import { BufferOutput, textInput } from "../process.ts";
-import { jumpRules, KUBE_FIREWALL, KUBE_PROXY_CANARY, proxyRules } from "./kube_proxy_rules.ts";
+import { ipsetRestore, ipvsJumpRules, ipvsProxyState, KUBE_IPVS_DEVICE } from "./kube_proxy_ipvs.ts";
+import { type JumpRule, jumpRules, KUBE_FIREWALL, KUBE_PROXY_CANARY, proxyRules } from "./kube_proxy_rules.ts";
 
 /** How a kube-proxy is configured. */
 export interface KubeProxyOptions {
@@ -22,6 +24,8 @@ export interface KubeProxyOptions {
   minSyncPeriodMs?: number;
   /** `--iptables-sync-period`, ms. Default 30000. */
   syncPeriodMs?: number;
+  /** `--proxy-mode`: iptables (the default) or ipvs. */
+  mode?: "iptables" | "ipvs";
 }
 
 /** The result of one program run by the proxy. */
@@ -31,7 +35,7 @@ interface RunResult {
   stderr: string;
 }
 
-/** kube-proxy (iptables mode) of one node. */
+/** kube-proxy of one node, in iptables or ipvs mode. */
 export class KubeProxy {
   readonly services = new Map<string, Service>();
   readonly slices = new Map<string, EndpointSlice>();
@@ -113,7 +117,11 @@ export class KubeProxy {
     this.#dirty = false;
     this.#lastSyncAt = this.host.clock.now();
     try {
-      await this.#ensureChains();
+      if (this.options.mode === "ipvs") {
+        await this.#syncIpvs();
+        return;
+      }
+      await this.#ensureChains(jumpRules());
       const saved = await this.#run(["iptables-save", "-t", "nat"]);
       const existing = [...saved.stdout.matchAll(/^:(\S+) /gm)].map((m) => m[1]!);
       const rules = proxyRules({
@@ -131,7 +139,11 @@ export class KubeProxy {
       this.lastError = err instanceof Error ? err.message : String(err);
     } finally {
       this.#running = false;
+      this.#afterSync();
     }
+  }
+
+  #afterSync(): void {
     if (this.#stopped) return;
     this.#periodic?.cancel();
     this.#periodic = this.host.clock.setTimer(this.options.syncPeriodMs ?? 30_000, () => this.requestSync());
@@ -154,7 +166,72 @@ export class KubeProxy {
    * (KUBE-KUBELET-CANARY, the KUBE-FIREWALL jumps, made before kube-proxy
    * starts, so they end up below kube-proxy's) is done here too.
    */
-  async #ensureChains(): Promise<void> {
+  /**
+   * One ipvs-mode sync (proxier.go): kube-ipvs0 holds every ClusterIP, the
+   * IPVS table gets a virtual server per service port (and per node address
+   * for NodePorts) with the ready endpoints as real servers, the ipsets
+   * their entries, and the iptables rules of §B; what no Service needs any
+   * more goes.
+   */
+  async #syncIpvs(): Promise<void> {
+    const root = this.host.kernel.root;
+    for (const [k, v] of [
+      ["net.ipv4.vs.conntrack", "1"],
+      ["net.ipv4.vs.expire_nodest_conn", "1"],
+      ["net.ipv4.vs.expire_quiescent_template", "1"],
+    ] as const) {
+      try {
+        root.sysctl.set(k, v);
+      } catch {
+        // A kernel model without the key.
+      }
+    }
+    await this.#ensureChains(ipvsJumpRules());
+    let dummy = root.devices().find((d) => d.name === KUBE_IPVS_DEVICE) as Dummy | undefined;
+    dummy ??= this.host.kernel.createDummy(root, KUBE_IPVS_DEVICE);
+    const nodeAddresses = root.devices()
+      .filter((d) => d !== dummy && d.kind !== "loopback")
+      .flatMap((d) => d.addrs.map((a) => formatIpv4Addr(a.addr)));
+    const state = ipvsProxyState({
+      services: [...this.services.values()],
+      endpointSlices: [...this.slices.values()],
+      nodeName: this.options.nodeName,
+      nodeAddresses,
+      clusterCIDR: this.options.clusterCIDR ?? "10.244.0.0/16",
+    });
+    // kube-ipvs0: exactly the bound addresses, as /32.
+    const want = new Set(state.boundAddresses.map((a) => parseIpv4Addr(a)!));
+    // Virtual servers on any address kube-ipvs0 held, or on the node's own, are kube-proxy's to remove.
+    const ours = new Set([...dummy.addrs.map((a) => a.addr), ...want, ...nodeAddresses.map((a) => parseIpv4Addr(a)!)]);
+    for (const a of [...dummy.addrs]) if (!want.has(a.addr)) root.deleteAddress(dummy, a.addr, a.prefixLen);
+    for (const a of want) if (!dummy.addrs.some((x) => x.addr === a)) root.addAddress(dummy, { addr: a, prefixLen: 32 });
+    // The IPVS table, through the kernel (kube-proxy speaks netlink).
+    const ipvs = netfilterOf(root).ipvs;
+    const desired = new Set<string>();
+    for (const vs of state.virtualServers) {
+      const addr = parseIpv4Addr(vs.addr)!;
+      desired.add(`${vs.proto}|${addr}|${vs.port}`);
+      let svc = ipvs.service(vs.proto, addr, vs.port);
+      if (svc === undefined) svc = ipvs.addService(vs.proto, addr, vs.port, "rr", vs.persistent);
+      else if (svc.persistent !== vs.persistent) ipvs.editService(vs.proto, addr, vs.port, "rr", vs.persistent);
+      const dests = new Set(vs.dests.map((d) => `${parseIpv4Addr(d.addr)!}|${d.port}`));
+      for (const d of [...svc.dests]) if (!dests.has(`${d.addr}|${d.port}`)) ipvs.deleteDest(svc, d.addr, d.port);
+      for (const d of vs.dests) {
+        const a = parseIpv4Addr(d.addr)!;
+        if (!svc.dests.some((x) => x.addr === a && x.port === d.port)) ipvs.addDest(svc, a, d.port, 1);
+      }
+    }
+    for (const svc of ipvs.services()) {
+      if (ours.has(svc.addr) && !desired.has(`${svc.proto}|${svc.addr}|${svc.port}`)) ipvs.deleteService(svc.proto, svc.addr, svc.port);
+    }
+    const sets = await this.#run(["ipset", "restore", "-exist"], ipsetRestore(state.ipsets));
+    const r = await this.#run(["iptables-restore", "--noflush", "--counters"], state.restore);
+    this.lastRestore = state.restore;
+    this.lastError = sets.exit !== 0 ? sets.stderr : r.exit === 0 ? undefined : r.stderr;
+    this.syncs++;
+  }
+
+  async #ensureChains(jumps: JumpRule[]): Promise<void> {
     const ensureChain = async (table: string, chain: string) => {
       // "Chain already exists." when it does: EnsureChain takes that as success.
       await this.#run(["iptables", "-w", "-t", table, "-N", chain]);
@@ -170,7 +247,7 @@ export class KubeProxy {
     await ensureRule("filter", "OUTPUT", ["-j", KUBE_FIREWALL]);
     // kube-proxy's.
     for (const table of ["mangle", "nat", "filter"]) await ensureChain(table, KUBE_PROXY_CANARY);
-    for (const j of jumpRules()) {
+    for (const j of jumps) {
       await ensureChain(j.table, j.args[j.args.length - 1]!);
       await ensureRule(j.table, j.chain, j.args);
     }

@@ -101,3 +101,53 @@ test("kube-proxy syncs through iptables-restore: jump rules in kube-proxy's orde
   t.true(gone.includes("-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this chain\" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS\n"));
   proxy.stop();
 });
+
+test("ipvs mode: kube-ipvs0 holds the ClusterIP, a virtual server per port with the endpoints as real servers, the ipsets; scale-down and deletion leave nothing stale", async (t) => {
+  const host = testHost("node1");
+  const eth0 = host.kernel.createDummy(host.kernel.root, "eth0");
+  host.kernel.root.addAddress(eth0, { addr: 0xc0a8000b, prefixLen: 24 });
+  host.kernel.root.setUp(eth0, true);
+  const { api, emit } = watchOnlyApi();
+  const proxy = new KubeProxy(host, api, { nodeName: "node1", mode: "ipvs" });
+  proxy.start();
+  emit("services", { type: "ADDED", object: SERVICE });
+  emit("endpointslices", { type: "ADDED", object: sliceOf(["10.244.1.36", "10.244.1.35"]) });
+  await host.advance(2000);
+  t.is(proxy.lastError, undefined);
+  const sh = async (cmd: string) => (await runCommand(host, ["sh", "-c", cmd])).stdout;
+  t.regex(await sh("ip addr show kube-ipvs0"), /kube-ipvs0: <BROADCAST,NOARP> mtu 1500 qdisc noop state DOWN[^]*inet 10\.101\.78\.74\/32 scope global kube-ipvs0/);
+  t.is(
+    await sh("ipvsadm -Ln"),
+    [
+      "IP Virtual Server version 1.2.1 (size=4096)",
+      "Prot LocalAddress:Port Scheduler Flags",
+      "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn",
+      "TCP  10.101.78.74:80 rr",
+      "  -> 10.244.1.35:80               Masq    1      0          0         ",
+      "  -> 10.244.1.36:80               Masq    1      0          0         ",
+      "TCP  192.168.0.11:31234 rr",
+      "  -> 10.244.1.35:80               Masq    1      0          0         ",
+      "  -> 10.244.1.36:80               Masq    1      0          0         ",
+      "",
+    ].join("\n"),
+  );
+  t.regex(await sh("ipset list KUBE-CLUSTER-IP"), /Members:\n10\.101\.78\.74,tcp:80\n/);
+  t.regex(await sh("ipset list KUBE-NODE-PORT-TCP"), /Members:\n31234\n/);
+  t.regex(await sh("ipset list KUBE-LOOP-BACK"), /10\.244\.1\.35,tcp:80,10\.244\.1\.35\n10\.244\.1\.36,tcp:80,10\.244\.1\.36\n/);
+  const nat = await sh("iptables-save -t nat");
+  t.true(nat.includes('-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES\n'));
+  t.true(nat.includes('-A KUBE-NODE-PORT -p tcp -m comment --comment "Kubernetes nodeport TCP port for masquerade purpose" -m set --match-set KUBE-NODE-PORT-TCP dst -j KUBE-MARK-MASQ\n'));
+  t.false(nat.includes("KUBE-SVC-"), "no per-service chains in ipvs mode");
+  // Scale down: the stale real server goes.
+  emit("endpointslices", { type: "MODIFIED", object: sliceOf(["10.244.1.36"]) });
+  await host.advance(2000);
+  t.notRegex(await sh("ipvsadm -Ln"), /10\.244\.1\.35/);
+  // Deleting the Service: no virtual server, address or set entry of it is left.
+  emit("services", { type: "DELETED", object: SERVICE });
+  emit("endpointslices", { type: "DELETED", object: sliceOf(["10.244.1.36"]) });
+  await host.advance(2000);
+  t.is(await sh("ipvsadm -Sn"), "");
+  t.notRegex(await sh("ip addr show kube-ipvs0"), /inet /);
+  t.notRegex(await sh("ipset list KUBE-CLUSTER-IP"), /10\.101\.78\.74/);
+  proxy.stop();
+});
