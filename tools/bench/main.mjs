@@ -17,6 +17,7 @@ import { podToPod } from "./podpath.mjs";
 import { realKernelAvailable, realTcpMbps, realUdpPps, setUp, tearDown } from "./realkernel.mjs";
 import { bootCluster, crossHost, podsRunning, scenarioWall } from "./scale.mjs";
 import { firstPacketUs, syncMs } from "./services.mjs";
+import { ipvsFirstPacketUs, ipvsSyncMs } from "./services_ipvs.mjs";
 import { underlayFrames } from "./underlay.mjs";
 
 const args = process.argv.slice(2);
@@ -169,7 +170,18 @@ await guarded("services", async () => {
     const ratio = first[n] / first[10];
     row({ figure: `services: first packet of a new UDP flow, ${n} Services (iptables mode)`, unit: "µs", kemu: first[n], baseline: first[10], baselineName: "the same at 10 Services", ratio, target: n === 10 ? undefined : { text: "≤ 2× at 10" }, status: n === 10 ? "—" : ratio <= 2 ? "met" : `gap ×${(ratio / 2).toFixed(1)}` });
   }
-  row({ figure: "services: ipvs mode", note: "n/a (kube-proxy ipvs mode not in the tree yet)" });
+  // ipvs mode: kube-proxy's whole sync (rules computed from the objects, kube-ipvs0, IPVS, ipsets, iptables-restore).
+  const ipvsFirst = {};
+  for (const n of ns) {
+    log(`services: ipvs mode, ${n} Services: sync and first-packet cost…`);
+    const sync = median(await repeat(n >= 10000 ? 1 : 3, () => ipvsSyncMs(n)));
+    row({ figure: `services: ${n} Services, ipvs mode full sync (kube-ipvs0, IPVS, ipsets, rules)`, unit: "ms", kemu: sync, target: n === 10000 ? { max: 1000 } : undefined, status: n === 10000 ? status(sync, { max: 1000 }) : "—" });
+    ipvsFirst[n] = median(await repeat(3, () => ipvsFirstPacketUs(n, 2000)));
+  }
+  for (const n of ns) {
+    const ratio = ipvsFirst[n] / ipvsFirst[10];
+    row({ figure: `services: first packet of a new UDP flow, ${n} Services (ipvs mode, through the node)`, unit: "µs", kemu: ipvsFirst[n], baseline: ipvsFirst[10], baselineName: "the same at 10 Services", ratio, target: n === 10 ? undefined : { text: "≤ 2× at 10" }, status: n === 10 ? "—" : ratio <= 2 ? "met" : `gap ×${(ratio / 2).toFixed(1)}` });
+  }
 });
 
 // 4–6. Scale, memory, virtual time ----------------------------------------------

@@ -175,6 +175,26 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** The slices of each service, by `namespace/name`, indexed once per list (a sync asks for every service's). */
+const sliceIndex = new WeakMap<readonly EndpointSlice[], Map<string, EndpointSlice[]>>();
+
+function slicesOfService(slices: readonly EndpointSlice[], namespace: string, name: string): readonly EndpointSlice[] {
+  let index = sliceIndex.get(slices);
+  if (index === undefined) {
+    index = new Map();
+    for (const s of slices) {
+      const svc = s.metadata.labels?.["kubernetes.io/service-name"];
+      if (svc === undefined) continue;
+      const key = `${s.metadata.namespace ?? "default"}/${svc}`;
+      const list = index.get(key);
+      if (list === undefined) index.set(key, [s]);
+      else list.push(s);
+    }
+    sliceIndex.set(slices, index);
+  }
+  return index.get(`${namespace}/${name}`) ?? [];
+}
+
 /**
  * The endpoints of one service port from the EndpointSlices labelled with its
  * service: matched by port name and protocol, deduplicated by `ip:port` and
@@ -182,9 +202,7 @@ function cmp(a: string, b: string): number {
  */
 export function endpointsFor(sp: ProxyServicePort, slices: readonly EndpointSlice[], nodeName: string): ProxyEndpoint[] {
   const byKey = new Map<string, ProxyEndpoint>();
-  for (const s of slices) {
-    if ((s.metadata.namespace ?? "default") !== sp.namespace) continue;
-    if (s.metadata.labels?.["kubernetes.io/service-name"] !== sp.name) continue;
+  for (const s of slicesOfService(slices, sp.namespace, sp.name)) {
     if (s.addressType !== "IPv4") continue;
     for (const port of s.ports ?? []) {
       if ((port.name ?? "") !== sp.portName) continue;

@@ -1,0 +1,98 @@
+// Figure 4 in ipvs mode: what kube-proxy's ipvs sync does for N Services
+// (2 endpoints each) — kube-ipvs0 addresses, IPVS virtual and real servers,
+// ipset entries, the §B rules through iptables-restore — and the wall cost
+// of a new flow's first packet to a ClusterIP through IPVS.
+import { netfilterOf, runRestore, UdpSocket } from "@kemu/kernel";
+import { parseCidr } from "@kemu/wire";
+import { ipvsProxyState } from "../../packages/node/dist/agents/kube_proxy_ipvs.js";
+import { twoPods } from "./datapath.mjs";
+
+const ip = (s) => parseCidr(`${s}/32`).addr;
+const clusterIp = (i) => `10.96.${((i + 1) >> 8) & 255}.${(i + 1) & 255}`;
+
+function objects(n) {
+  const services = [];
+  const endpointSlices = [];
+  for (let i = 0; i < n; i++) {
+    const name = `svc${i}`;
+    services.push({ apiVersion: "v1", kind: "Service", metadata: { namespace: "default", name }, spec: { clusterIP: clusterIp(i), ports: [{ name: "dns", port: 53, protocol: "UDP" }] } });
+    endpointSlices.push({
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: { namespace: "default", name: `${name}-x`, labels: { "kubernetes.io/service-name": name } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.0.0.3"], conditions: { ready: true } }],
+      ports: [{ name: "dns", port: 9000, protocol: "UDP" }],
+    });
+    endpointSlices.push({ ...endpointSlices.at(-1), metadata: { ...endpointSlices.at(-1).metadata, name: `${name}-y` }, ports: [{ name: "dns", port: 9001, protocol: "UDP" }] });
+  }
+  return { services, endpointSlices };
+}
+
+/** One full ipvs-mode sync of `n` Services into the root namespace of a two-pod kernel; wall ms and the kernel. */
+function sync(n) {
+  const pods = twoPods();
+  const root = pods.kernel.root;
+  root.sysctl.set("net.ipv4.ip_forward", "1");
+  const input = objects(n);
+  globalThis.gc?.();
+  const t0 = performance.now();
+  const state = ipvsProxyState({ ...input, nodeName: "node1", nodeAddresses: ["10.0.0.1"], clusterCIDR: "10.0.0.0/24" });
+  const dummy = pods.kernel.createDummy(root, "kube-ipvs0");
+  for (const a of state.boundAddresses) root.addAddress(dummy, { addr: ip(a), prefixLen: 32 });
+  const nf = netfilterOf(root);
+  for (const vs of state.virtualServers) {
+    const svc = nf.ipvs.addService(vs.proto, ip(vs.addr), vs.port, "rr", vs.persistent);
+    for (const d of vs.dests) nf.ipvs.addDest(svc, ip(d.addr), d.port, 1);
+  }
+  for (const s of state.ipsets) {
+    const set = nf.ipsets.create(s.name, s.type, s.type === "bitmap:port" ? ["range", "0-65535"] : [], { exist: true });
+    for (const e of s.entries) set.add(e, { exist: true });
+  }
+  const r = runRestore(nf, state.restore, { noflush: true });
+  const ms = performance.now() - t0;
+  if (r.exit !== 0) throw new Error(`iptables-restore: ${r.stderr}`);
+  return { ms, ...pods };
+}
+
+/** Wall ms of a full ipvs-mode sync of `n` Services. */
+export function ipvsSyncMs(n) {
+  return sync(n).ms;
+}
+
+/** µs of wall time per new flow's first packet to the last Service's ClusterIP, through IPVS. */
+export function ipvsFirstPacketUs(n, flows = 2000) {
+  const { clock, a, b } = sync(n);
+  a.addRoute({ dst: 0, dstLen: 0, gateway: parseCidr("10.0.0.1/32").addr });
+  const rx = [9000, 9001].map((p) => {
+    const s = new UdpSocket(b);
+    s.bind(0, p);
+    return s;
+  });
+  const dst = ip(clusterIp(n - 1));
+  const payload = new Uint8Array(64);
+  let got = 0;
+  const run = (count) => {
+    const socks = [];
+    for (let i = 0; i < count; i++) {
+      const s = new UdpSocket(a);
+      s.sendTo(dst, 53, payload);
+      socks.push(s);
+      if ((i & 63) === 63) {
+        clock.runUntil(clock.now() + 0.2);
+        for (const s of rx) while (s.mailbox.tryReceive() !== undefined) got++;
+      }
+    }
+    clock.runUntil(clock.now() + 0.5);
+    for (const s of rx) while (s.mailbox.tryReceive() !== undefined) got++;
+    for (const s of socks) s.close();
+  };
+  run(200);
+  got = 0;
+  globalThis.gc?.();
+  const t0 = performance.now();
+  run(flows);
+  const us = ((performance.now() - t0) * 1000) / flows;
+  if (got < flows * 0.99) throw new Error(`ipvs: ${got} of ${flows} delivered`);
+  return us;
+}
