@@ -60,19 +60,27 @@ export function firstPacketUs(n, flows = 2000) {
   a.addRoute({ dst: 0, dstLen: 0, gateway: parseCidr("10.0.0.1/32").addr });
   const r = runRestore(netfilterOf(a), kubeProxyNat(n));
   if (r.exit !== 0) throw new Error(`iptables-restore: ${r.stderr}`);
-  const rx = [9000, 9001].map((p) => {
-    const s = new UdpSocket(b);
+  return timeFirstPackets({ clock, from: a, to: b, dst: parseCidr(clusterIp(n - 1)).addr, port: 53, serverPorts: [9000, 9001], flows });
+}
+
+/**
+ * µs of wall time per first packet of `flows` new UDP flows from `from` to
+ * `dst:port` (each from a socket of its own), after 200 to warm up; the
+ * datagrams must reach `to` on one of `serverPorts`.
+ */
+export function timeFirstPackets({ clock, from, to, dst, port, serverPorts, flows }) {
+  const rx = serverPorts.map((p) => {
+    const s = new UdpSocket(to);
     s.bind(0, p);
     return s;
   });
-  const dst = parseCidr(clusterIp(n - 1)).addr;
   const payload = new Uint8Array(64);
   let got = 0;
   const run = (count) => {
     const socks = [];
     for (let i = 0; i < count; i++) {
-      const s = new UdpSocket(a);
-      s.sendTo(dst, 53, payload);
+      const s = new UdpSocket(from);
+      s.sendTo(dst, port, payload);
       socks.push(s);
       if ((i & 63) === 63) {
         clock.runUntil(clock.now() + 0.2);
@@ -90,6 +98,6 @@ export function firstPacketUs(n, flows = 2000) {
   const t0 = performance.now();
   run(flows);
   const us = ((performance.now() - t0) * 1000) / flows;
-  if (got < flows * 0.99) throw new Error(`services: ${got} of ${flows} delivered`);
+  if (got < flows * 0.99) throw new Error(`first packets: ${got} of ${flows} delivered`);
   return us;
 }

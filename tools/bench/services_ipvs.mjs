@@ -2,10 +2,11 @@
 // (2 endpoints each) — kube-ipvs0 addresses, IPVS virtual and real servers,
 // ipset entries, the §B rules through iptables-restore — and the wall cost
 // of a new flow's first packet to a ClusterIP through IPVS.
-import { netfilterOf, runRestore, UdpSocket } from "@kemu/kernel";
+import { netfilterOf, runRestore } from "@kemu/kernel";
 import { parseCidr } from "@kemu/wire";
 import { ipvsProxyState } from "../../packages/node/dist/agents/kube_proxy_ipvs.js";
 import { twoPods } from "./datapath.mjs";
+import { timeFirstPackets } from "./services.mjs";
 
 const ip = (s) => parseCidr(`${s}/32`).addr;
 const clusterIp = (i) => `10.96.${((i + 1) >> 8) & 255}.${(i + 1) & 255}`;
@@ -64,35 +65,5 @@ export function ipvsSyncMs(n) {
 export function ipvsFirstPacketUs(n, flows = 2000) {
   const { clock, a, b } = sync(n);
   a.addRoute({ dst: 0, dstLen: 0, gateway: parseCidr("10.0.0.1/32").addr });
-  const rx = [9000, 9001].map((p) => {
-    const s = new UdpSocket(b);
-    s.bind(0, p);
-    return s;
-  });
-  const dst = ip(clusterIp(n - 1));
-  const payload = new Uint8Array(64);
-  let got = 0;
-  const run = (count) => {
-    const socks = [];
-    for (let i = 0; i < count; i++) {
-      const s = new UdpSocket(a);
-      s.sendTo(dst, 53, payload);
-      socks.push(s);
-      if ((i & 63) === 63) {
-        clock.runUntil(clock.now() + 0.2);
-        for (const s of rx) while (s.mailbox.tryReceive() !== undefined) got++;
-      }
-    }
-    clock.runUntil(clock.now() + 0.5);
-    for (const s of rx) while (s.mailbox.tryReceive() !== undefined) got++;
-    for (const s of socks) s.close();
-  };
-  run(200);
-  got = 0;
-  globalThis.gc?.();
-  const t0 = performance.now();
-  run(flows);
-  const us = ((performance.now() - t0) * 1000) / flows;
-  if (got < flows * 0.99) throw new Error(`ipvs: ${got} of ${flows} delivered`);
-  return us;
+  return timeFirstPackets({ clock, from: a, to: b, dst: ip(clusterIp(n - 1)), port: 53, serverPorts: [9000, 9001], flows });
 }
