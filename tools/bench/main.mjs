@@ -15,7 +15,7 @@ import { tcpMbps, udpPps } from "./datapath.mjs";
 import { controlBytesPerPod, nodeBytesPerContainer } from "./memory.mjs";
 import { podToPod } from "./podpath.mjs";
 import { realKernelAvailable, realTcpMbps, realUdpPps, setUp, tearDown } from "./realkernel.mjs";
-import { bootCluster, crossHost, podsRunning, scenarioWall } from "./scale.mjs";
+import { bareWorkers, bootCluster, controlPlanePods, crossHost, podsRunning, scenarioWall } from "./scale.mjs";
 import { firstPacketUs, syncMs } from "./services.mjs";
 import { ipvsFirstPacketUs, ipvsSyncMs } from "./services_ipvs.mjs";
 import { underlayFrames } from "./underlay.mjs";
@@ -203,10 +203,12 @@ async function bootFigure(nodes, runs, keepLast) {
     else await b.d.shutdown();
   }
   boots[nodes] = { ms: median(xs), perWorker: median(per) };
+  log(`scale: ${nodes + 3} bare worker threads (the floor)…`);
+  const bare = await bareWorkers(nodes + 3);
   const target = nodes === 100 ? { max: 5000 } : undefined;
-  row({ figure: `scale: ${nodes} nodes, startCluster → all Ready (wall, virtual time)`, unit: "ms", kemu: boots[nodes].ms, target, status: status(boots[nodes].ms, target), runs: xs });
+  row({ figure: `scale: ${nodes} nodes, startCluster → all Ready (wall, virtual time)`, unit: "ms", kemu: boots[nodes].ms, baseline: bare.ms, baselineName: `${nodes + 3} bare worker threads started`, ratio: boots[nodes].ms / bare.ms, target, status: status(boots[nodes].ms, target), runs: xs });
   const mb = boots[nodes].perWorker / 1e6;
-  row({ figure: `memory: RSS per idle host worker (${nodes}-node cluster: process RSS delta / ${nodes + 3} workers)`, unit: "MB", kemu: mb, target: { max: 12 }, status: status(mb, { max: 12 }) });
+  row({ figure: `memory: RSS per idle host worker (${nodes}-node cluster: process RSS delta / ${nodes + 3} workers)`, unit: "MB", kemu: mb, baseline: bare.perWorker / 1e6, baselineName: "a bare worker thread", ratio: mb / (bare.perWorker / 1e6), target: { max: 12 }, status: status(mb, { max: 12 }) });
   return kept;
 }
 let ten;
@@ -221,7 +223,9 @@ await guarded("scale: pods", async () => {
     const p = await podsRunning(ten, pods);
     if (p.running < pods) throw new Error(`${p.running} of ${pods} Running`);
     const target = pods === 1000 ? { max: 10_000 } : undefined;
-    row({ figure: `scale: ${pods} pods on 10 nodes, apply → all Running with IPs (wall, virtual time)`, unit: "ms", kemu: p.ms, target, status: status(p.ms, target) });
+    log(`scale: the control plane alone, ${pods} pods with stand-in kubelets…`);
+    const alone = await controlPlanePods(pods);
+    row({ figure: `scale: ${pods} pods on 10 nodes, apply → all Running with IPs (wall, virtual time)`, unit: "ms", kemu: p.ms, baseline: alone, baselineName: "the control plane alone, stand-in kubelets, one thread", ratio: p.ms / alone, target, status: status(p.ms, target) });
     row({ figure: "memory: RSS per pod (process RSS delta / pods)", unit: "KB", kemu: p.perPod / 1e3, target: { max: 50 }, status: status(p.perPod / 1e3, { max: 50 }) });
   } finally {
     await ten.shutdown();

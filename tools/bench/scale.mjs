@@ -118,3 +118,53 @@ export async function crossHost({ lines = 200_000 } = {}) {
     await d.shutdown();
   }
 }
+
+/**
+ * The floor of a boot: `n` bare worker threads (no module of kemu's) started
+ * until each answers, wall ms, and the RSS each adds.
+ */
+export async function bareWorkers(n) {
+  const { Worker } = await import("node:worker_threads");
+  gc();
+  const rss0 = rss();
+  const t0 = performance.now();
+  const workers = [];
+  await Promise.all(
+    Array.from({ length: n }, () => {
+      const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent('import { parentPort } from "node:worker_threads"; parentPort.postMessage(1); setInterval(() => {}, 1 << 30);')}`));
+      workers.push(w);
+      return new Promise((resolve, reject) => {
+        w.once("message", resolve);
+        w.once("error", reject);
+      });
+    }),
+  );
+  const ms = performance.now() - t0;
+  gc();
+  const perWorker = (rss() - rss0) / n;
+  await Promise.all(workers.map((w) => w.terminate()));
+  return { ms, perWorker };
+}
+
+/** The control plane alone (stand-in kubelets, one thread): wall ms until a Deployment's `pods` pods are Running. */
+export async function controlPlanePods(pods) {
+  const { TestCluster } = await import("../../apps/control/dist/_testing.js");
+  const c = new TestCluster();
+  for (let i = 1; i <= 10; i++) c.addNode(`node${i}`);
+  c.run(5000);
+  const t0 = performance.now();
+  c.api.create("deployments", "default", {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "bench" },
+    spec: { replicas: pods, selector: { matchLabels: { app: "bench" } }, template: { metadata: { labels: { app: "bench" } }, spec: { containers: [{ name: "c", image: "nginx" }] } } },
+  });
+  for (let i = 0; i < 600; i++) {
+    c.run(100);
+    const running = c.api.list("pods", "default").items.filter((p) => p.status?.phase === "Running").length;
+    if (running >= pods) break;
+  }
+  const ms = performance.now() - t0;
+  c.stop();
+  return ms;
+}
