@@ -35,9 +35,21 @@ export function uuid(rng: Rng): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
+/** The JSON text of frozen (stored, immutable) objects: a watch event copied for many watchers is written once. */
+const frozenJson = new WeakMap<object, string>();
+
 /** A deep copy of a JSON value. */
 export function clone<T>(v: T): T {
-  return v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T);
+  if (v === undefined) return v;
+  if (v !== null && typeof v === "object" && Object.isFrozen(v)) {
+    let text = frozenJson.get(v);
+    if (text === undefined) {
+      text = JSON.stringify(v);
+      frozenJson.set(v, text);
+    }
+    return JSON.parse(text) as T;
+  }
+  return JSON.parse(JSON.stringify(v)) as T;
 }
 
 /** Freezes a JSON value and everything in it. */
