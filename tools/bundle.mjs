@@ -10,8 +10,8 @@ import { build } from "esbuild";
 import { writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 
-// Third-party packages stay outside: they load once, as packages.
-const EXTERNAL = ["msgpackr", "protobufjs", "yaml", "piscina", "esbuild"];
+// Everything goes in but msgpackr's optional native addon (and what host workers never load).
+const EXTERNAL = ["msgpackr-extract", "piscina", "esbuild"];
 
 for (const entry of process.argv.slice(2)) {
   const file = resolve(entry);
@@ -24,6 +24,8 @@ for (const entry of process.argv.slice(2)) {
     platform: "node",
     target: "node20",
     external: EXTERNAL,
+    // CommonJS packages inside an ES module bundle still call require() for Node's built-ins.
+    banner: { js: 'import { createRequire as kemuCreateRequire } from "node:module"; const require = kemuCreateRequire(import.meta.url);' },
     metafile: true,
     logLevel: "warning",
   });
