@@ -86,6 +86,22 @@ export class BusApiClient implements ApiClient {
 /** Serves the API on the bus for the agents of every other host. */
 export function serveApiOnBus(bus: Bus, api: ApiClient, codec: ObjectCodec): void {
   const watches = new Map<string, () => void>();
+  // One version of one object encodes to the same bytes for every watcher (flanneld on every node
+  // watches every Node): the last few thousand encodings are kept by uid and resourceVersion.
+  const encoded = new Map<string, Uint8Array>();
+  const encodeEvent = (o: KubeObject): Uint8Array => {
+    const uid = o.metadata.uid;
+    const rv = o.metadata.resourceVersion;
+    if (uid === undefined || rv === undefined) return codec.encode(o);
+    const key = `${uid}/${rv}`;
+    let bytes = encoded.get(key);
+    if (bytes === undefined) {
+      bytes = codec.encode(o);
+      if (encoded.size >= 4096) encoded.delete(encoded.keys().next().value!);
+      encoded.set(key, bytes);
+    }
+    return bytes;
+  };
   bus.handle("api", (msg: BusMessage) => {
     const { id, call } = msg.body as { id: number; call: Call };
     const reply = (p: Promise<unknown>) =>
@@ -126,7 +142,7 @@ export function serveApiOnBus(bus: Bus, api: ApiClient, codec: ObjectCodec): voi
         return;
       case "watch": {
         const stop = api.watch(call.resource, call.namespace, call.options, (ev) => {
-          bus.send(msg.from, "api-event", { watch: call.watch, type: ev.type, object: enc(ev.object) });
+          bus.send(msg.from, "api-event", { watch: call.watch, type: ev.type, object: encodeEvent(ev.object) });
         });
         watches.set(`${msg.from}/${call.watch}`, stop);
         void reply(Promise.resolve(true));
