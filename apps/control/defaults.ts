@@ -231,3 +231,22 @@ function defaultService(spec: Obj, _name: string): void {
     setIfAbsent(spec, "ipFamilies", ["IPv4"]);
   }
 }
+
+/**
+ * The DefaultIngressClass admission plugin: an Ingress created with neither
+ * spec.ingressClassName nor the old `kubernetes.io/ingress.class`
+ * annotation gets the IngressClass marked
+ * `ingressclass.kubernetes.io/is-default-class: "true"` (the newest, if
+ * several are).
+ */
+export function admitIngress(o: KubeObject, classes: readonly KubeObject[]): void {
+  const spec = obj(o.spec) ?? {};
+  if (spec["ingressClassName"] !== undefined || o.metadata.annotations?.["kubernetes.io/ingress.class"] !== undefined) return;
+  const defaults = classes
+    .filter((c) => c.metadata.annotations?.["ingressclass.kubernetes.io/is-default-class"] === "true")
+    .sort((a, b) => (b.metadata.creationTimestamp ?? "").localeCompare(a.metadata.creationTimestamp ?? "") || (a.metadata.name ?? "").localeCompare(b.metadata.name ?? ""));
+  const chosen = defaults[0]?.metadata.name;
+  if (chosen === undefined) return;
+  spec["ingressClassName"] = chosen;
+  o.spec = spec;
+}

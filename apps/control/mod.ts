@@ -19,6 +19,7 @@ export * from "./errors.ts";
 export * from "./selector.ts";
 export * from "./server.ts";
 export * from "./store.ts";
+export * from "./addons.ts";
 export * from "./bootstrap.ts";
 export * from "./control_plane.ts";
 export * from "./scheduler.ts";

@@ -9,7 +9,7 @@ import { RESOURCES, apiVersionOf, type ResourceInfo } from "@kemu/api";
 const ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
 /** Kinds with a status subresource. */
-export const STATUS_SUBRESOURCE = new Set(["Pod", "Node", "Service", "Deployment", "ReplicaSet", "Namespace"]);
+export const STATUS_SUBRESOURCE = new Set(["Pod", "Node", "Service", "Deployment", "ReplicaSet", "Namespace", "Ingress"]);
 
 /** Kinds with a scale subresource. */
 export const SCALE_SUBRESOURCE = new Set(["Deployment", "ReplicaSet"]);
@@ -17,7 +17,7 @@ export const SCALE_SUBRESOURCE = new Set(["Deployment", "ReplicaSet"]);
 /** Kinds in the `all` category (`kubectl get all`). */
 const ALL_CATEGORY = new Set(["Pod", "Service", "Deployment", "ReplicaSet"]);
 
-/** Group versions served, in discovery order; networking.k8s.io/v1 answers an empty list but is left out of `/apis`. */
+/** Group versions served, in discovery order. */
 export const GROUP_VERSIONS: readonly string[] = ["v1", "apps/v1", "discovery.k8s.io/v1", "networking.k8s.io/v1"];
 
 /** `/version`. */

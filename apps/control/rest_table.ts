@@ -4,7 +4,7 @@
  * the columns kube-apiserver's printers give (pkg/printers/internalversion)
  * for the kinds kemu stores, and Name/Created At for the rest.
  */
-import type { KubeObject, ResourceInfo } from "@kemu/api";
+import { type Ingress, type IngressClass, ingressClassParameters, ingressRow, type KubeObject, type ResourceInfo } from "@kemu/api";
 import type { ApiServer } from "./server.ts";
 
 /** Whether an Accept header asks for a Table. */
@@ -224,6 +224,32 @@ PRINTERS["EndpointSlice"] = {
     const shown = addrs.length === 0 ? "<unset>" : addrs.length > 3 ? `${addrs.slice(0, 3).join(",")} + ${addrs.length - 3} more...` : addrs.join(",");
     return [o.metadata.name, o["addressType"] ?? "", shownPorts, shown, age];
   },
+};
+
+PRINTERS["Ingress"] = {
+  columns: [
+    col("Name", 0, "string", "name"),
+    { ...col("Class"), description: "The name of the IngressClass resource that should be used for additional configuration" },
+    { ...col("Hosts"), description: "Hosts that incoming requests are matched against before the ingress rule" },
+    { ...col("Address"), description: "Address is a list containing ingress points for the load-balancer" },
+    { ...col("Ports"), description: "Ports of TLS configurations that open" },
+    col("Age"),
+  ],
+  cells: (o, age) => {
+    // The API server's TableConvertor always generates with Wide: true, so ADDRESS is never clipped.
+    const row = ingressRow(o as Ingress, true);
+    return [o.metadata.name, row.className, row.hosts, row.address, row.ports, age];
+  },
+};
+
+PRINTERS["IngressClass"] = {
+  columns: [
+    col("Name", 0, "string", "name"),
+    { ...col("Controller"), description: "Controller that is responsible for handling this class" },
+    { ...col("Parameters"), description: "A reference to a resource with additional parameters" },
+    col("Age"),
+  ],
+  cells: (o, age) => [o.metadata.name, (o as IngressClass).spec?.controller ?? "", ingressClassParameters(o as IngressClass), age],
 };
 
 const DEFAULT_PRINTER: Printer = {

@@ -82,7 +82,7 @@ test("discovery: version, core and group resource lists", async (t) => {
     const apis = (await call(rest, "GET", "/apis")).json() as { groups: Array<{ name: string }> };
     t.deepEqual(
       apis.groups.map((g) => g.name),
-      ["apps", "discovery.k8s.io"],
+      ["apps", "discovery.k8s.io", "networking.k8s.io"],
     );
     const v1 = (await call(rest, "GET", "/api/v1")).json() as { groupVersion: string; resources: Array<Record<string, unknown>> };
     t.is(v1.groupVersion, "v1");
@@ -96,7 +96,15 @@ test("discovery: version, core and group resource lists", async (t) => {
       apps.resources.find((r) => r["name"] === "deployments/scale"),
       { kind: "Scale", group: "autoscaling", version: "v1" },
     );
-    t.like((await call(rest, "GET", "/apis/networking.k8s.io/v1")).json(), { kind: "APIResourceList", resources: [] });
+    const networking = (await call(rest, "GET", "/apis/networking.k8s.io/v1")).json() as { resources: Array<Record<string, unknown>> };
+    t.deepEqual(
+      networking.resources.map((r) => [r["name"], r["kind"], r["namespaced"], r["shortNames"]]),
+      [
+        ["ingresses", "Ingress", true, ["ing"]],
+        ["ingresses/status", "Ingress", true, undefined],
+        ["ingressclasses", "IngressClass", false, undefined],
+      ],
+    );
     const unknown = await call(rest, "GET", "/api/v1/namespaces/default/widgets");
     t.is(unknown.status, 404);
     t.like(unknown.json(), { reason: "NotFound", message: "the server could not find the requested resource" });

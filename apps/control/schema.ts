@@ -456,6 +456,23 @@ export const STRUCTS: Readonly<Record<string, StructFields>> = {
   },
   ReplicaSetCondition: conditionFields,
 
+  // Ingresses (networking.k8s.io/v1).
+  IngressSpec: { ingressClassName: "string", defaultBackend: "IngressBackend", tls: "[]IngressTLS", rules: "[]IngressRule" },
+  IngressBackend: { service: "IngressServiceBackend", resource: "TypedLocalObjectReference" },
+  IngressServiceBackend: { name: "string", port: "ServiceBackendPort" },
+  ServiceBackendPort: { name: "string", number: "int32" },
+  TypedLocalObjectReference: { apiGroup: "string", kind: "string", name: "string" },
+  IngressTLS: { hosts: "[]string", secretName: "string" },
+  IngressRule: { host: "string", http: "HTTPIngressRuleValue" },
+  HTTPIngressRuleValue: { paths: "[]HTTPIngressPath" },
+  HTTPIngressPath: { path: "string", pathType: "string", backend: "IngressBackend" },
+  IngressStatus: { loadBalancer: "IngressLoadBalancerStatus" },
+  IngressLoadBalancerStatus: { ingress: "[]IngressLoadBalancerIngress" },
+  IngressLoadBalancerIngress: { ip: "string", hostname: "string", ports: "[]IngressPortStatus" },
+  IngressPortStatus: { port: "int32", protocol: "string", error: "string" },
+  IngressClassSpec: { controller: "string", parameters: "IngressClassParametersReference" },
+  IngressClassParametersReference: { apiGroup: "string", kind: "string", name: "string", scope: "string", namespace: "string" },
+
   // Namespaces and events.
   NamespaceSpec: { finalizers: "[]string" },
   NamespaceStatus: { phase: "string", conditions: "[]NamespaceCondition" },
@@ -471,6 +488,8 @@ export const STRUCTS: Readonly<Record<string, StructFields>> = {
   EndpointSlice: { apiVersion: "string", kind: "string", metadata: "ObjectMeta", addressType: "string", endpoints: "[]Endpoint", ports: "[]EndpointPort" },
   Deployment: { apiVersion: "string", kind: "string", metadata: "ObjectMeta", spec: "DeploymentSpec", status: "DeploymentStatus" },
   ReplicaSet: { apiVersion: "string", kind: "string", metadata: "ObjectMeta", spec: "ReplicaSetSpec", status: "ReplicaSetStatus" },
+  Ingress: { apiVersion: "string", kind: "string", metadata: "ObjectMeta", spec: "IngressSpec", status: "IngressStatus" },
+  IngressClass: { apiVersion: "string", kind: "string", metadata: "ObjectMeta", spec: "IngressClassSpec" },
   ConfigMap: { apiVersion: "string", kind: "string", metadata: "ObjectMeta", data: "map[string]string", binaryData: "map[string]bytes", immutable: "bool" },
   Namespace: { apiVersion: "string", kind: "string", metadata: "ObjectMeta", spec: "NamespaceSpec", status: "NamespaceStatus" },
   Event: {

@@ -28,7 +28,7 @@ import type { Clock, Rng } from "@kemu/kernel";
 import { clone, jsonEqual } from "./_meta.ts";
 import { ClusterIpAllocator, NodePortAllocator } from "./allocator.ts";
 import { decodeAs } from "./decode.ts";
-import { admitPod, applyDefaults, qosClass } from "./defaults.ts";
+import { admitIngress, admitPod, applyDefaults, qosClass } from "./defaults.ts";
 import {
   type FieldError,
   badRequest,
@@ -85,7 +85,7 @@ export interface DirectApi {
 }
 
 /** Kinds with a status subresource: a main-resource update keeps the old status. */
-const STATUS_KINDS = new Set(["Pod", "Node", "Service", "Deployment", "ReplicaSet", "Namespace"]);
+const STATUS_KINDS = new Set(["Pod", "Node", "Service", "Deployment", "ReplicaSet", "Namespace", "Ingress"]);
 
 /** Namespaces that may not be deleted. */
 const IMMORTAL_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
@@ -371,6 +371,7 @@ export class ApiServer implements ApiClient {
     for (const k of ["uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"]) delete o.metadata[k];
     applyDefaults(o);
     if (info.kind === "Pod") admitPod(o, { defaultTolerationSeconds: this.#tolerationSeconds });
+    if (info.kind === "Ingress") admitIngress(o, this.store.list("ingressclasses"));
     this.#checkNamespace(info, ns, displayName);
     const errs = validateCreate(o, info.namespaced);
     if (errs.length > 0) throw invalid(info, displayName || (o.metadata.generateName ?? ""), errs);
@@ -398,6 +399,7 @@ export class ApiServer implements ApiClient {
         o.status = {};
         break;
       case "Service":
+      case "Ingress":
         o.status = { loadBalancer: {} };
         break;
       case "Namespace":

@@ -2,7 +2,8 @@
  * Validation as the API server does it (the validation packages of each API group), returning
  * field errors with its paths and wording: names, labels, pod specs
  * (containers, ports, resources, probes, tolerations), services, workloads'
- * selectors and templates, config maps, nodes, endpoints, and what updates
+ * selectors and templates, config maps, nodes, endpoints, ingresses and
+ * ingress classes, and what updates
  * may not change.
  */
 import type { Container, KubeObject, LabelSelector, ObjectMeta, PodSpec } from "@kemu/api";
@@ -597,6 +598,116 @@ function validateEndpointSlice(o: KubeObject): Errs {
   return errs;
 }
 
+const WILDCARD_DNS1123_SUBDOMAIN = /^\*\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const WILDCARD_MSG =
+  "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character (e.g. '*.example.com', regex used for validation is '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const INVALID_PATH_SEQUENCES = ["//", "/./", "/../", "%2f", "%2F"];
+const INVALID_PATH_SUFFIXES = ["/..", "/."];
+
+/** pathvalidation.IsValidPathSegmentName: a name that can sit in a URL path. */
+function pathSegmentName(name: string): string[] {
+  if (name === "." || name === "..") return [`may not be '${name}'`];
+  const out: string[] = [];
+  for (const bad of ["/", "%"]) if (name.includes(bad)) out.push(`may not contain '${bad}'`);
+  return out;
+}
+
+/** An Ingress backend: a Service (name, port name or number) or a resource, exactly one. */
+function validateIngressBackend(b: Obj | undefined, field: string): Errs {
+  const errs: Errs = [];
+  const service = b?.["service"] as Obj | undefined;
+  const resource = b?.["resource"] as Obj | undefined;
+  if (service !== undefined && resource !== undefined) return [{ type: "Invalid", field, value: "", detail: "cannot set both resource and service backends" }];
+  if (resource !== undefined) {
+    const group = str(resource["apiGroup"]);
+    if (group !== undefined) invalidEach(errs, `${field}.resource.apiGroup`, group, isDNS1123Subdomain(group));
+    for (const k of ["kind", "name"]) {
+      const v = str(resource[k]) ?? "";
+      if (v === "") errs.push({ type: "Required", field: `${field}.resource.${k}`, detail: `${k} is required` });
+      else invalidEach(errs, `${field}.resource.${k}`, v, pathSegmentName(v));
+    }
+    return errs;
+  }
+  if (service === undefined) return [{ type: "Invalid", field, value: "", detail: "resource or service backend is required" }];
+  const name = str(service["name"]) ?? "";
+  if (name === "") errs.push({ type: "Required", field: `${field}.service.name` });
+  else invalidEach(errs, `${field}.service.name`, name, isDNS1035Label(name));
+  const port = (service["port"] as Obj | undefined) ?? {};
+  const portName = str(port["name"]) ?? "";
+  const portNumber = (port["number"] as number | undefined) ?? 0;
+  if (portName !== "" && portNumber !== 0) errs.push({ type: "Invalid", field, value: "", detail: "cannot set both port name & port number" });
+  else if (portName !== "") invalidEach(errs, `${field}.service.port.name`, portName, isValidPortName(portName));
+  else if (portNumber !== 0) invalidEach(errs, `${field}.service.port.number`, portNumber, isValidPortNum(portNumber));
+  else errs.push({ type: "Required", field, detail: "port name or number is required" });
+  return errs;
+}
+
+/** networking/validation's ValidateIngressSpec: rules or a default backend, hosts, paths and their types, backends. */
+function validateIngress(o: KubeObject): Errs {
+  const errs: Errs = [];
+  const spec = (o.spec ?? {}) as Obj;
+  const rules = spec["rules"] as Obj[] | undefined;
+  const defaultBackend = spec["defaultBackend"] as Obj | undefined;
+  if ((rules ?? []).length === 0 && defaultBackend === undefined)
+    errs.push({ type: "Invalid", field: "spec", value: { go: rules === undefined ? "[]networking.IngressRule(nil)" : "[]networking.IngressRule{}" }, detail: "either `defaultBackend` or `rules` must be specified" });
+  if (defaultBackend !== undefined) errs.push(...validateIngressBackend(defaultBackend, "spec.defaultBackend"));
+  (rules ?? []).forEach((rule, i) => {
+    const rp = `spec.rules[${i}]`;
+    const host = str(rule["host"]) ?? "";
+    if (host !== "") {
+      if (isValidIPv4(host)) errs.push({ type: "Invalid", field: `${rp}.host`, value: host, detail: "must be a DNS name, not an IP address" });
+      if (host.includes("*")) {
+        if (host.length > 253) errs.push({ type: "Invalid", field: `${rp}.host`, value: host, detail: "must be no more than 253 characters" });
+        if (!WILDCARD_DNS1123_SUBDOMAIN.test(host)) errs.push({ type: "Invalid", field: `${rp}.host`, value: host, detail: WILDCARD_MSG });
+      } else invalidEach(errs, `${rp}.host`, host, isDNS1123Subdomain(host));
+    }
+    const http = rule["http"] as Obj | undefined;
+    if (http === undefined) return;
+    const paths = (http["paths"] as Obj[] | undefined) ?? [];
+    if (paths.length === 0) errs.push({ type: "Required", field: `${rp}.http.paths` });
+    paths.forEach((p, j) => {
+      const pp = `${rp}.http.paths[${j}]`;
+      const pathType = str(p["pathType"]);
+      if (pathType === undefined) {
+        errs.push({ type: "Required", field: `${pp}.pathType`, detail: "pathType must be specified" });
+        return;
+      }
+      const path = str(p["path"]) ?? "";
+      if (pathType === "Exact" || pathType === "Prefix") {
+        if (!path.startsWith("/")) errs.push({ type: "Invalid", field: `${pp}.path`, value: path, detail: "must be an absolute path" });
+        if (path !== "") {
+          for (const seq of INVALID_PATH_SEQUENCES) if (path.includes(seq)) errs.push({ type: "Invalid", field: `${pp}.path`, value: path, detail: `must not contain '${seq}'` });
+          for (const suf of INVALID_PATH_SUFFIXES) if (path.endsWith(suf)) errs.push({ type: "Invalid", field: `${pp}.path`, value: path, detail: `cannot end with '${suf}'` });
+        }
+      } else if (pathType === "ImplementationSpecific") {
+        if (path !== "" && !path.startsWith("/")) errs.push({ type: "Invalid", field: `${pp}.path`, value: path, detail: "must be an absolute path" });
+      } else {
+        errs.push({ type: "NotSupported", field: `${pp}.pathType`, value: pathType, detail: supported(["Exact", "ImplementationSpecific", "Prefix"]) });
+      }
+      errs.push(...validateIngressBackend(p["backend"] as Obj | undefined, `${pp}.backend`));
+    });
+  });
+  const className = str(spec["ingressClassName"]);
+  if (className !== undefined) invalidEach(errs, "spec.ingressClassName", className, isDNS1123Subdomain(className));
+  return errs;
+}
+
+/** An IngressClass: its controller a domain-prefixed path of at most 250 characters. */
+function validateIngressClass(o: KubeObject): Errs {
+  const errs: Errs = [];
+  const controller = str(((o.spec ?? {}) as Obj)["controller"]) ?? "";
+  if (controller.length > 250) errs.push({ type: "TooLong", field: "spec.controller", detail: "may not be more than 250 bytes" });
+  if (controller === "") errs.push({ type: "Required", field: "spec.controller" });
+  else {
+    const slash = controller.indexOf("/");
+    const domain = slash < 0 ? "" : controller.slice(0, slash);
+    if (slash <= 0 || controller.slice(slash + 1) === "")
+      errs.push({ type: "Invalid", field: "spec.controller", value: controller, detail: 'must be a domain-prefixed path (such as "acme.io/foo")' });
+    else invalidEach(errs, "spec.controller", domain, isDNS1123Subdomain(domain));
+  }
+  return errs;
+}
+
 /** Validates an object for create: metadata, then the kind's own rules. */
 export function validateCreate(o: KubeObject, namespaced: boolean): Errs {
   const errs = validateObjectMeta(o.metadata ?? {}, { kind: o.kind, namespaced });
@@ -622,6 +733,10 @@ function validateKind(o: KubeObject): Errs {
       return validateEndpoints(o);
     case "EndpointSlice":
       return validateEndpointSlice(o);
+    case "Ingress":
+      return validateIngress(o);
+    case "IngressClass":
+      return validateIngressClass(o);
     case "Event": {
       const errs: Errs = [];
       const io = o["involvedObject"] as Obj | undefined;
@@ -676,6 +791,12 @@ export function validateUpdate(o: KubeObject, old: KubeObject, options: { namesp
       if (old["immutable"] === true && (!jsonEqual(o["data"], old["data"]) || !jsonEqual(o["binaryData"], old["binaryData"])))
         errs.push({ type: "Forbidden", field: "data", detail: "field is immutable when `immutable` is set" });
       break;
+    case "IngressClass": {
+      const controller = str((o.spec as Obj | undefined)?.["controller"]) ?? "";
+      if (controller !== (str((old.spec as Obj | undefined)?.["controller"]) ?? ""))
+        errs.push({ type: "Invalid", field: "spec.controller", value: controller, detail: "field is immutable" });
+      break;
+    }
     case "Node": {
       const oldCIDR = str((old.spec as Obj | undefined)?.["podCIDR"]) ?? "";
       const newCIDR = str((o.spec as Obj | undefined)?.["podCIDR"]) ?? "";

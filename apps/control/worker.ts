@@ -7,6 +7,7 @@
 import { workerData } from "node:worker_threads";
 import { decodeObject, encodeObject } from "@kemu/api";
 import { type Bus, type Host, type WorkerInit, runHostWorker, serveApiOnBus } from "@kemu/node";
+import { ADDONS_DIR, INGRESS_NGINX_MANIFEST } from "./addons.ts";
 import { bootstrap } from "./bootstrap.ts";
 import { startControlPlane } from "./control_plane.ts";
 import { CONTROL_ADDRESS, installKubectl } from "./kubectl_install.ts";
@@ -22,6 +23,7 @@ runHostWorker((host: Host, bus: Bus) => {
   serveApiOnBus(bus, server, { encode: encodeObject, decode: decodeObject });
   host.provide("apiserver", server);
   installKubectl(host, bus, server);
+  host.fs.writeFile(`${ADDONS_DIR}/ingress-nginx.yaml`, INGRESS_NGINX_MANIFEST);
   // The Kubernetes REST API on loopback for the user's own kubectl: real time only (virtual-time runs open no sockets).
   const init = workerData as WorkerInit;
   if (init.time === "real" && init.kubeconfig !== undefined) {

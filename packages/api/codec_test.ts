@@ -87,6 +87,22 @@ const SAMPLES: Record<string, KubeObject> = {
     spec: { replicas: 0, selector: { matchLabels: { app: "web", "pod-template-hash": "7c5ddbdf54" } }, template: { spec: { containers: [] } } },
     status: { replicas: 0 },
   },
+  Ingress: {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: meta("two-hosts"),
+    spec: {
+      ingressClassName: "nginx",
+      rules: [{ host: "a.example.com", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "app-a", port: { number: 80 } } } }] } }],
+    },
+    status: { loadBalancer: { ingress: [{ ip: "192.168.0.11" }] } },
+  },
+  IngressClass: {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "IngressClass",
+    metadata: { name: "nginx", uid: "u5", resourceVersion: "7", annotations: { "ingressclass.kubernetes.io/is-default-class": "true" } },
+    spec: { controller: "k8s.io/ingress-nginx" },
+  },
 };
 
 test("every kind served has a sample", (t) => {

@@ -14,3 +14,4 @@ export * from "./resources.ts";
 export * from "./types.ts";
 export * from "./codec.ts";
 export * from "./remote.ts";
+export * from "./printing.ts";

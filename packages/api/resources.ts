@@ -22,6 +22,8 @@ export const RESOURCES: readonly ResourceInfo[] = [
   { kind: "EndpointSlice", plural: "endpointslices", singular: "endpointslice", shortNames: [], group: "discovery.k8s.io", version: "v1", namespaced: true },
   { kind: "Deployment", plural: "deployments", singular: "deployment", shortNames: ["deploy"], group: "apps", version: "v1", namespaced: true },
   { kind: "ReplicaSet", plural: "replicasets", singular: "replicaset", shortNames: ["rs"], group: "apps", version: "v1", namespaced: true },
+  { kind: "Ingress", plural: "ingresses", singular: "ingress", shortNames: ["ing"], group: "networking.k8s.io", version: "v1", namespaced: true },
+  { kind: "IngressClass", plural: "ingressclasses", singular: "ingressclass", shortNames: [], group: "networking.k8s.io", version: "v1", namespaced: false },
 ];
 
 /** `apiVersion` text of a resource: `v1` or `apps/v1`. */

@@ -234,6 +234,38 @@ export interface Namespace extends KubeObject {
   status?: { phase?: "Active" | "Terminating" };
 }
 
+/** An Ingress rule's backend: a Service port (by number or name) or a typed resource reference, never both. */
+export interface IngressBackend {
+  service?: { name: string; port?: { number?: number; name?: string } };
+  resource?: { apiGroup?: string; kind: string; name: string };
+}
+
+/** One path of an HTTP rule: what requests it takes (path, pathType) and where they go. */
+export interface HTTPIngressPath {
+  path?: string;
+  pathType: "Exact" | "Prefix" | "ImplementationSpecific";
+  backend: IngressBackend;
+}
+
+/** A networking.k8s.io/v1 Ingress: HTTP routing rules by host and path to Services. */
+export interface Ingress extends KubeObject {
+  kind: "Ingress";
+  spec?: {
+    ingressClassName?: string;
+    defaultBackend?: IngressBackend;
+    tls?: Array<{ hosts?: string[]; secretName?: string }>;
+    rules?: Array<{ host?: string; http?: { paths: HTTPIngressPath[] } }>;
+    [key: string]: unknown;
+  };
+  status?: { loadBalancer?: { ingress?: Array<{ ip?: string; hostname?: string; ports?: unknown[] }> } };
+}
+
+/** A networking.k8s.io/v1 IngressClass: which controller serves Ingresses naming it. */
+export interface IngressClass extends KubeObject {
+  kind: "IngressClass";
+  spec?: { controller?: string; parameters?: { apiGroup?: string; kind: string; name: string; scope?: string; namespace?: string } };
+}
+
 /** A core/v1 Event: what a controller, the scheduler or a kubelet reports about an object (`kubectl describe` shows them). */
 export interface Event extends KubeObject {
   kind: "Event";

@@ -4,6 +4,7 @@ import { DockerRuntime } from "./docker/runtime.ts";
 import { Host } from "./host.ts";
 import type { HostRole } from "./protocol.ts";
 import { corednsCommands } from "./userland/coredns.ts";
+import { ingressNginxCommands } from "./userland/ingress_nginx.ts";
 import { dnsResolver } from "./userland/dns.ts";
 import { nginxCommands } from "./userland/nginx.ts";
 import { busyboxCommands, hostCommands } from "./userland/tables.ts";
@@ -68,6 +69,9 @@ export function bootHost(config: HostConfig): Host {
     const coredns = { commands: busyboxCommands(corednsCommands), defaultCmd: ["coredns", "-conf", "/etc/coredns/Corefile"], id: "sha256:cbb01a7bd410dc08ba382018ab909a674fb0e48687f0c00797ed5bc34fcc6bb4" };
     runtime.images.set("coredns", { name: "coredns", ...coredns });
     runtime.images.set("registry.k8s.io/coredns/coredns", { name: "registry.k8s.io/coredns/coredns", ...coredns });
+    // The ingress-nginx controller; like CoreDNS, its pods reach the API as the host service "api".
+    const ingress = { commands: busyboxCommands(ingressNginxCommands), defaultCmd: ["/nginx-ingress-controller"], id: "sha256:4de4f6ed8fb3b2d1d2cc3e3f7e6a2b4cd9ef0cb6a3c7bb2aefb7e4b5c5f2d04e" };
+    runtime.images.set("registry.k8s.io/ingress-nginx/controller", { name: "registry.k8s.io/ingress-nginx/controller", ...ingress });
     host.provide("docker", runtime);
   }
   return host;

@@ -64,7 +64,7 @@ export function startGarbageCollector(server: ApiServer): Controller {
     }
   };
 
-  for (const info of ["namespaces", "nodes", "pods", "services", "endpoints", "configmaps", "endpointslices", "deployments", "replicasets", "events"])
+  for (const info of ["namespaces", "nodes", "pods", "services", "endpoints", "configmaps", "endpointslices", "deployments", "replicasets", "events", "ingresses", "ingressclasses"])
     for (const o of store.list(info)) index(info, o, undefined, false);
   const stop = store.watch(undefined, "", undefined, (e) => {
     index(e.resource, e.object, e.old, e.type === "DELETED");

@@ -91,10 +91,12 @@ test("version, cluster-info, api-resources and api-versions", async (t) => {
     "\x1b[0;32mKubernetes control plane\x1b[0m is running at \x1b[0;33mhttps://192.168.56.10:6443\x1b[0m\n\nTo further debug and diagnose cluster problems, use 'kubectl cluster-info dump'.\n",
   );
   const res = (await h.kubectl("api-resources")).stdout.split("\n");
-  t.is(res[0], "NAME             SHORTNAMES   APIVERSION            NAMESPACED   KIND");
-  t.true(res.includes("pods             po           v1                    true         Pod"));
-  t.true(res.includes("deployments      deploy       apps/v1               true         Deployment"));
-  t.is((await h.kubectl("api-versions")).stdout, "apps/v1\ndiscovery.k8s.io/v1\nv1\n");
+  t.is(res[0], "NAME             SHORTNAMES   APIVERSION             NAMESPACED   KIND");
+  t.true(res.includes("pods             po           v1                     true         Pod"));
+  t.true(res.includes("deployments      deploy       apps/v1                true         Deployment"));
+  t.true(res.includes("ingresses        ing          networking.k8s.io/v1   true         Ingress"));
+  t.true(res.includes("ingressclasses                networking.k8s.io/v1   false        IngressClass"));
+  t.is((await h.kubectl("api-versions")).stdout, "apps/v1\ndiscovery.k8s.io/v1\nnetworking.k8s.io/v1\nv1\n");
 });
 
 test("kubectl alone prints its help", async (t) => {

@@ -3,19 +3,23 @@
  * (pkg/printers/internalversion): columns and cells per kind, the pod
  * STATUS column as kubectl computes it, ENDPOINTS lists cut after three.
  */
-import type {
-  ConfigMap,
-  Deployment,
-  EndpointSlice,
-  Endpoints,
-  Event,
-  KubeObject,
-  Namespace,
-  Node,
-  Pod,
-  ReplicaSet,
-  ResourceInfo,
-  Service,
+import {
+  type ConfigMap,
+  type Deployment,
+  type EndpointSlice,
+  type Endpoints,
+  type Event,
+  type Ingress,
+  type IngressClass,
+  ingressClassParameters,
+  ingressRow,
+  type KubeObject,
+  type Namespace,
+  type Node,
+  type Pod,
+  type ReplicaSet,
+  type ResourceInfo,
+  type Service,
 } from "@kemu/api";
 import { age } from "./age.ts";
 import { formatLabelSelector, formatLabels } from "./selector.ts";
@@ -44,6 +48,8 @@ const COLUMNS: Record<string, Column[]> = {
   ReplicaSet: [c("Name"), c("Desired"), c("Current"), c("Ready"), c("Age"), c("Containers", 1), c("Images", 1), c("Selector", 1)],
   Namespace: [c("Name"), c("Status"), c("Age")],
   ConfigMap: [c("Name"), c("Data"), c("Age")],
+  Ingress: [c("Name"), c("Class"), c("Hosts"), c("Address"), c("Ports"), c("Age")],
+  IngressClass: [c("Name"), c("Controller"), c("Parameters"), c("Age")],
   Event: [c("Last Seen"), c("Type"), c("Reason"), c("Object"), c("Subobject", 1), c("Source", 1), c("Message"), c("First Seen", 1), c("Count", 1), c("Name", 1)],
 };
 
@@ -107,6 +113,13 @@ function cellsFor(kind: string, o: KubeObject, now: number): string[] {
     }
     case "Event":
       return eventCells(o as Event, now);
+    case "Ingress": {
+      // As the API server prints it (always wide: ADDRESS is not clipped).
+      const row = ingressRow(o as Ingress, true);
+      return [name, row.className, row.hosts, row.address, row.ports, created];
+    }
+    case "IngressClass":
+      return [name, (o as IngressClass).spec?.controller ?? "", ingressClassParameters(o as IngressClass), created];
     default:
       return [name, created];
   }

@@ -315,7 +315,20 @@ export class Kubelet {
       ["KUBERNETES_SERVICE_HOST", "10.96.0.1"],
       ["KUBERNETES_SERVICE_PORT", "443"],
     ]);
-    for (const e of c.env ?? []) env.set(e.name, e.value ?? "");
+    // The downward API's fieldRefs that manifests use (ingress-nginx's POD_NAME and POD_NAMESPACE).
+    const fields: Record<string, string | undefined> = {
+      "metadata.name": rec.pod.metadata.name,
+      "metadata.namespace": rec.pod.metadata.namespace,
+      "metadata.uid": rec.pod.metadata.uid,
+      "spec.nodeName": rec.pod.spec.nodeName,
+      "spec.serviceAccountName": rec.pod.spec["serviceAccountName"] as string | undefined,
+      "status.hostIP": rec.pod.status?.hostIP,
+      "status.podIP": rec.pod.status?.podIP,
+    };
+    for (const e of c.env ?? []) {
+      const ref = (e as { valueFrom?: { fieldRef?: { fieldPath?: string } } }).valueFrom?.fieldRef?.fieldPath;
+      env.set(e.name, ref !== undefined ? (fields[ref] ?? "") : (e.value ?? ""));
+    }
     return env;
   }
 
