@@ -88,9 +88,14 @@ async function runCommand(args: string[], io: CliOptions): Promise<number> {
     seed: { type: "string" },
     pcap: { type: "string" },
     json: { type: "boolean" },
+    "proxy-mode": { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values["help"]) return print(io.stdout, RUN_HELP);
+  const proxyMode = values["proxy-mode"];
+  if (proxyMode !== undefined && proxyMode !== "iptables" && proxyMode !== "ipvs") {
+    throw new UsageError(`--proxy-mode: invalid proxy mode "${proxyMode}": use iptables or ipvs`, "run");
+  }
   const [file, ...extra] = positionals;
   if (file === undefined) throw new UsageError("missing the scenario file (kemu run FILE.yaml)", "run");
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`, "run");
@@ -119,7 +124,13 @@ async function runCommand(args: string[], io: CliOptions): Promise<number> {
 
   let driver: ClusterDriver;
   try {
-    driver = await io.startCluster({ ...scenario.cluster, seed, time: "virtual", capture: pcap !== undefined });
+    driver = await io.startCluster({
+      ...scenario.cluster,
+      ...(proxyMode !== undefined ? { proxyMode } : {}),
+      seed,
+      time: "virtual",
+      capture: pcap !== undefined,
+    });
   } catch (err) {
     const message = `cannot start the cluster: ${messageOf(err)}`;
     if (json) io.stdout.write(formatJson({ passed: false, steps: [], total: scenario.steps.length, error: { index: null, message } }));

@@ -74,6 +74,17 @@ test("kemu run boots the scenario's cluster on virtual time, reports each step, 
   t.deepEqual(r.calls.at(-1), { op: "shutdown" });
 });
 
+test("kemu run --proxy-mode overrides the file's kube-proxy mode; a mode kube-proxy does not know is a usage error", async (t) => {
+  const { file } = await scenarioFile(PASSING);
+  const r = await cli(["run", file, "--proxy-mode", "ipvs"], { answers: { "echo hi": { stdout: "hi\n" } } });
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(r.specs, [{ nodes: 2, proxyMode: "ipvs", seed: 1, time: "virtual", capture: false }]);
+  const bad = await cli(["run", file, "--proxy-mode", "userspace"]);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--proxy-mode: invalid proxy mode "userspace": use iptables or ipvs/);
+  t.deepEqual(bad.specs, []);
+});
+
 test("kemu run exits 1 when a step fails, after running the rest", async (t) => {
   const { file } = await scenarioFile(PASSING);
   const r = await cli(["run", file], { answers: { "echo hi": { stdout: "ho\n" } } });
@@ -220,7 +231,7 @@ test("kemu --help, help run and --version print to stdout and exit 0", async (t)
   t.regex(help.stdout, /^kemu: a container and Kubernetes networking emulator\n\nUsage:\n  kemu run FILE\.yaml/);
   const run = await kemu(["help", "run"]);
   t.is(run.code, 0);
-  t.regex(run.stdout, /^Usage: kemu run FILE\.yaml \[--seed N\] \[--pcap DIR\] \[--json\]\n/);
+  t.regex(run.stdout, /^Usage: kemu run FILE\.yaml \[--seed N\] \[--pcap DIR\] \[--json\] \[--proxy-mode M\]\n/);
   const version = await kemu(["--version"]);
   t.is(version.code, 0);
   t.regex(version.stdout, /^kemu \d+\.\d+\.\d+\n$/);

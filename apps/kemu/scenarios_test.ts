@@ -4,7 +4,7 @@
  */
 import test from "ava";
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,6 +30,23 @@ function kemu(args: string[]): { status: number | null; report: JsonReport; stde
     throw new Error(`kemu ${args.join(" ")} printed no JSON:\n${r.stdout}\n${r.stderr}`);
   }
   return { status: r.status, report, stderr: r.stderr };
+}
+
+// The Service scenarios that do not read kube-proxy's iptables rules must hold in ipvs mode too.
+const modeNeutral = scenarios.filter((f) => {
+  const text = readFileSync(join(root, "scenarios", f), "utf8");
+  return text.includes("kind: Service") && !/KUBE-|iptables-save|proxyMode/.test(text);
+});
+
+for (const file of modeNeutral) {
+  test.serial(`shipped scenario ${file} passes with --proxy-mode ipvs`, (t) => {
+    const { status, report } = kemu(["run", join("scenarios", file), "--json", "--proxy-mode", "ipvs"]);
+    t.deepEqual(
+      report.steps.filter((s) => !s.passed).map((s) => `${s.location} $ ${s.command}\nexit ${s.exit}\n${s.stdout}${s.stderr}`),
+      [],
+    );
+    t.is(status, 0);
+  });
 }
 
 for (const file of scenarios) {

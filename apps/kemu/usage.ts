@@ -16,7 +16,7 @@ The scenario format is described in apps/kemu/SCENARIOS.md.
 `;
 
 /** `kemu help run`. */
-export const RUN_HELP = `Usage: kemu run FILE.yaml [--seed N] [--pcap DIR] [--json]
+export const RUN_HELP = `Usage: kemu run FILE.yaml [--seed N] [--pcap DIR] [--json] [--proxy-mode M]
 
 Checks a scenario file, boots its cluster on the emulated clock, runs its
 steps in order and prints each one with its output and verdict. Nothing runs
@@ -30,6 +30,9 @@ Options:
   --json       print one JSON document instead of the report:
                { "passed", "steps": [{ "location", "command", "exit",
                "stdout", "stderr", "passed" }] }
+  --proxy-mode M
+               run kube-proxy in mode M (iptables or ipvs) whatever the
+               file's cluster.proxyMode says
   -h, --help   show this help
 
 Exit status: 0 when every step passed, 1 when a step failed or the emulator
