@@ -1,6 +1,7 @@
 import test from "ava";
 import { threadId } from "node:worker_threads";
 import { startCluster } from "./cluster.ts";
+import { applyFault, parseFaultCommand, type ReadFault } from "./fault.ts";
 
 test("a 3-node cluster: three Ready nodes, every host in a worker thread of its own", async (t) => {
   const driver = await startCluster({ nodes: 3, seed: 1, time: "virtual", capture: false });
@@ -43,4 +44,22 @@ test("kemu up --nodes 3 with piped commands: kubectl on node1 lists three Ready 
   t.is(r.status, 0, r.stderr);
   t.is(r.stdout.split("\n").filter((l) => /^node[123]\s+Ready\s/.test(l)).length, 3, r.stdout);
   t.regex(r.stdout, /^root@node1:~# ssh node3 hostname\nnode3$/m);
+});
+
+test("a flapping link drops traffic while down and carries it while up, on the emulated clock's schedule", async (t) => {
+  const driver = await startCluster({ nodes: 2, seed: 1, time: "virtual", capture: false });
+  try {
+    const node1 = { kind: "host", host: "node1" } as const;
+    // node2's MAC is learnt first, so that only the flap decides which pings cross.
+    t.is((await driver.exec(node1, "ping -c 1 192.168.0.12")).exit, 0);
+    await applyFault(driver, parseFaultCommand(["link node1-node2 flap down 2s up 3s for 10s"], { nodes: 2, spare: 0 }) as ReadFault);
+    await driver.sleep(500);
+    // Pings (icmp_seq 1…12) leave 0.5 s, 1.5 s, … 11.5 s after the fault: down over [0, 2) and [5, 7), up for good from 10 s.
+    const r = await driver.exec(node1, "ping -c 12 -W 1 192.168.0.12");
+    const seqs = [...r.stdout.matchAll(/seq=(\d+)/g)].map((m) => Number(m[1]));
+    t.deepEqual(seqs, [3, 4, 5, 8, 9, 10, 11, 12], r.stdout);
+    t.regex(r.stdout, /12 packets transmitted, 8 received, 33% packet loss/);
+  } finally {
+    await driver.shutdown();
+  }
 });
