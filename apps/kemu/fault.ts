@@ -484,7 +484,7 @@ does, in the same words as its event line:
   kemu fault node1 conntrack flush            empty the node's conntrack table
   kemu fault node2 dev eth0 mtu 1400          change an interface's MTU
   kemu fault link node1-node2 loss 10% for 30s
-  kemu fault link node1->node3 delay 100ms jitter 10ms
+  kemu fault link 'node1->node3' delay 100ms    one way (quoted: > redirects)
   kemu fault link node1-node2 flap down 2s up 3s for 30s
   kemu fault partition [node1] [node2,node3] for 30s
 
