@@ -193,7 +193,7 @@ export function readFault(c: Checker, value: Value, path: string, hosts: FaultHo
         }
         if (action === "join" && hosts !== undefined && Number(node.slice(4)) <= hosts.nodes) {
           const spares = hosts.spare === 0
-            ? "this cluster has no spare nodes (set cluster.spare)"
+            ? "this cluster has no spare nodes (set cluster.spare, or kemu up --spare)"
             : hosts.spare === 1
             ? `only node${hosts.nodes + 1} can`
             : `only node${hosts.nodes + 1} to node${hosts.nodes + hosts.spare} can`;
