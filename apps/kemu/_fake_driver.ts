@@ -66,6 +66,11 @@ export class FakeDriver implements ClusterDriver {
     };
   }
 
+  /** The fake's clock, ms. */
+  clockMs(): number {
+    return this.now;
+  }
+
   async writePcaps(dir: string): Promise<string[]> {
     this.calls.push({ op: "writePcaps", dir });
     return [`${dir}/node1-root-docker0.pcap`, `${dir}/node1-root-eth0.pcap`];

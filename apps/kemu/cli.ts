@@ -12,6 +12,7 @@ import type { ClusterDriver, ClusterSpec } from "./driver.ts";
 import { MAX_NODES } from "./location.ts";
 import { colorEnabled, formatAbort, formatJson, formatRunStart, formatStepEnd, formatStepStart, formatSummary } from "./report.ts";
 import { type RunResult, runScenario } from "./runner.ts";
+import { runHostKemuCommand } from "./fault.ts";
 import { parseScenario } from "./scenario.ts";
 import { formatScenarioError } from "./scenario_error.ts";
 import { runShell } from "./shell.ts";
@@ -176,6 +177,7 @@ async function runCommand(args: string[], io: CliOptions): Promise<number> {
 async function upCommand(args: string[], io: CliOptions): Promise<number> {
   const { values, positionals } = parse("up", args, {
     nodes: { type: "string" },
+    spare: { type: "string" },
     seed: { type: "string" },
     backend: { type: "string" },
     "proxy-mode": { type: "string" },
@@ -192,6 +194,7 @@ async function upCommand(args: string[], io: CliOptions): Promise<number> {
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, "up");
   const nodes = integerOption("up", "--nodes", values["nodes"], { min: 1, max: MAX_NODES, fallback: 1 });
+  const spare = integerOption("up", "--spare", values["spare"], { min: 0, max: MAX_NODES - nodes, fallback: 0 });
   const seed = integerOption("up", "--seed", values["seed"], { min: 0, max: 0xffff_ffff, fallback: 1 });
   let driver: ClusterDriver;
   try {
@@ -200,6 +203,7 @@ async function upCommand(args: string[], io: CliOptions): Promise<number> {
       seed,
       time: "real",
       capture: false,
+      ...(spare > 0 ? { spare } : {}),
       ...(values["backend"] !== undefined ? { backend } : {}),
       ...(values["proxy-mode"] !== undefined ? { proxyMode } : {}),
     });
@@ -213,6 +217,8 @@ async function upCommand(args: string[], io: CliOptions): Promise<number> {
       `Set kubectl context to "kemu"\nYou can now use your cluster with:\n\nexport KUBECONFIG=${driver.kubeconfig}\nkubectl cluster-info --context kemu\n\n`,
     );
   }
+  // `kemu fault …` typed in the shell acts on this cluster.
+  driver.serveKemuCommand?.((_host, args) => runHostKemuCommand(driver, args, { nodes, spare }));
   let status: number;
   try {
     status = await runShell(driver, {

@@ -1,10 +1,10 @@
-import type { BusMessage, RoundReport, WireLocation } from "@kemu/node";
+import type { BusMessage, RoundReport, WireLocation, WorkerInit } from "@kemu/node";
 import { HostClient } from "@kemu/node";
 import { Ring } from "@kemu/underlay";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { ClusterDriver, ClusterSpec, ExecResult, LinkEffect, Location, ShellSession } from "./driver.ts";
+import type { ClusterDriver, ClusterSpec, ExecResult, LinkEffect, Location, ShapeOptions, ShellSession } from "./driver.ts";
 import { planTopology } from "./topology.ts";
 
 /** How long a step's command may run on emulated time before it is stopped (like Ctrl-C). */
@@ -15,16 +15,20 @@ export const STEP_LIMIT_MS = 10 * 60_000;
  * gateway router, the outside host), wired by shared-memory underlay rings.
  */
 export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
-  const topo = planTopology(spec.nodes, spec.topology ?? "flat");
+  const spare = spec.spare ?? 0;
+  const topo = planTopology(spec.nodes + spare, spec.topology ?? "flat");
+  // Spare nodes are wired into the underlay but have no worker until they join.
+  const isSpare = (h: { role: string; index: number }) => h.role === "node" && h.index > spec.nodes;
   const epochWall = performance.timeOrigin + performance.now();
   const hostTable = topo.hosts.map((h) => ({ name: h.name, addrs: h.links.map((l) => l.cidr.split("/")[0]!) }));
   const busLatencyMs = Math.min(...topo.segments.map((s) => s.latencyMs));
   // Real time: the control host serves the Kubernetes API on loopback and writes its kubeconfig here.
   const kubeconfig = spec.time === "real" ? join(mkdtempSync(join(tmpdir(), "kemu-")), "kubeconfig") : undefined;
-  const clients = topo.hosts.map(
-    (h) =>
-      new HostClient(
-        {
+  const inits = topo.hosts.map(
+    (h) => ({
+      entry: h.entry,
+      spare: isSpare(h),
+      init: {
         name: h.name,
         index: h.index,
         role: h.role,
@@ -42,13 +46,15 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
         flannelBackend: spec.backend ?? spec.network?.backend ?? "vxlan",
         proxyMode: spec.proxyMode ?? "iptables",
         ...(spec.network ? { flannelNetwork: { network: spec.network.network, subnetLen: spec.network.subnetLen } } : {}),
-        },
-        h.entry,
-      ),
+      } satisfies WorkerInit,
+    }),
   );
+  const clients = inits.filter((h) => !h.spare).map((h) => new HostClient(h.init, h.entry));
   await Promise.all(clients.map((c) => c.request({ type: "now" })));
   const lookahead = Math.min(...topo.segments.map((s) => s.latencyMs));
   const cluster = new WorkerCluster(clients, spec.time, lookahead, epochWall);
+  for (const h of inits.filter((h) => h.spare)) cluster.spares.set(h.init.name, { init: h.init, entry: h.entry });
+  cluster.hosts = topo.hosts.map((h) => h.name);
   for (const h of topo.hosts) {
     cluster.addresses.set(h.name, {
       macs: h.links.map((l) => l.mac),
@@ -69,7 +75,11 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
 export const BOOT_MS = 1000;
 
 class WorkerCluster implements ClusterDriver {
-  readonly hosts: readonly string[];
+  hosts: readonly string[];
+  /** Spare nodes not yet joined: how to boot each. */
+  readonly spares = new Map<string, { init: WorkerInit; entry: URL | undefined }>();
+  /** Answers the hosts' `kemu` commands (real time). */
+  #kemuCommand: ((host: string, args: readonly string[]) => Promise<ExecResult>) | undefined;
   readonly threadIds: ReadonlyMap<string, number>;
   kubeconfig: string | undefined;
   /** Each host's NIC MACs and addresses, for link faults. */
@@ -107,7 +117,19 @@ class WorkerCluster implements ClusterDriver {
     this.#epochWall = epochWall;
     this.hosts = clients.map((c) => c.name);
     this.threadIds = new Map(clients.map((c) => [c.name, c.threadId]));
-    for (const c of clients) c.onBus = (msg) => this.#live().find((t) => t.name === msg.to)?.notify({ type: "bus", msg });
+    for (const c of clients) this.#attach(c);
+  }
+
+  /** Relays a host's bus messages and answers its `kemu` commands. */
+  #attach(c: HostClient): void {
+    c.onBus = (msg) => this.#live().find((t) => t.name === msg.to)?.notify({ type: "bus", msg });
+    c.onCall = (args) =>
+      this.#kemuCommand?.(c.name, args) ??
+        Promise.resolve({ exit: 1, stdout: "", stderr: "kemu: this cluster takes no kemu commands from its hosts\n" });
+  }
+
+  serveKemuCommand(handler: (host: string, args: readonly string[]) => Promise<ExecResult>): void {
+    this.#kemuCommand = handler;
   }
 
   async exec(location: Location, command: string, options: { stdin?: string } = {}): Promise<ExecResult> {
@@ -295,13 +317,14 @@ class WorkerCluster implements ClusterDriver {
     await client.kill();
   }
 
-  async shape(from: readonly string[], to: readonly string[], effect: LinkEffect, forMs?: number): Promise<void> {
+  async shape(from: readonly string[], to: readonly string[], effect: LinkEffect, options: ShapeOptions = {}): Promise<void> {
+    const { forMs, flap } = options;
     const peers = { macs: to.flatMap((h) => this.addresses.get(h)?.macs ?? []), ips: to.flatMap((h) => this.addresses.get(h)?.ips ?? []) };
     for (const name of from) {
       const client = this.#live().find((c) => c.name === name);
       if (!client) continue;
       await this.#catchUp(client);
-      await client.request({ type: "netem", peers, config: effect, ...(forMs !== undefined ? { forMs } : {}) });
+      await client.request({ type: "netem", peers, config: effect, ...(forMs !== undefined ? { forMs } : {}), ...(flap ? { flap } : {}) });
     }
   }
 
@@ -321,12 +344,26 @@ class WorkerCluster implements ClusterDriver {
     if (i < 0) throw new Error(`kemu: no host named ${host}`);
     const old = this.clients[i]!;
     if (!this.#dead.has(old)) await this.crash(host);
-    const fresh = new HostClient({ ...old.init, startAt: this.time === "virtual" ? this.#now : undefined }, old.entry);
-    fresh.onBus = (msg) => this.#live().find((t) => t.name === msg.to)?.notify({ type: "bus", msg });
-    await fresh.request({ type: "now" });
-    this.clients[i] = fresh;
+    this.clients[i] = await this.#boot(old.init, old.entry);
     this.#dead.delete(old);
-    (this.threadIds as Map<string, number>).set(host, fresh.threadId);
+  }
+
+  async join(host: string): Promise<void> {
+    const spare = this.spares.get(host);
+    if (!spare) {
+      throw new Error(this.clients.some((c) => c.name === host) ? `${host} is already in the cluster` : `no spare node named ${host}`);
+    }
+    this.spares.delete(host);
+    this.clients.push(await this.#boot(spare.init, spare.entry));
+  }
+
+  /** Starts a host's worker at the cluster's time. */
+  async #boot(init: WorkerInit, entry: URL | undefined): Promise<HostClient> {
+    const fresh = new HostClient({ ...init, startAt: this.time === "virtual" ? this.#now : undefined }, entry);
+    this.#attach(fresh);
+    await fresh.request({ type: "now" });
+    (this.threadIds as Map<string, number>).set(init.name, fresh.threadId);
+    return fresh;
   }
 
   #live(): HostClient[] {
@@ -337,7 +374,7 @@ class WorkerCluster implements ClusterDriver {
   async #clientFor(location: Location): Promise<HostClient | string> {
     if (location.kind === "host") {
       const c = this.clients.find((h) => h.name === location.host);
-      if (c && this.#dead.has(c)) return `ssh: connect to host ${location.host} port 22: No route to host`;
+      if ((c && this.#dead.has(c)) || this.spares.has(location.host)) return `ssh: connect to host ${location.host} port 22: No route to host`;
       return c ?? `kemu: no host named ${location.host} in this cluster`;
     }
     for (const c of this.#live()) {

@@ -60,8 +60,18 @@ export interface ClusterDriver {
   agent?(host: string, agent: string, action: "stop" | "start"): Promise<void>;
   /** Boots a host again (after a crash, or as a reboot): a fresh worker that rejoins at the cluster's time. */
   restart?(host: string): Promise<void>;
-  /** Shapes traffic from each host of `from` towards the hosts of `to` (netem), for `forMs` (or until the run ends). */
-  shape?(from: readonly string[], to: readonly string[], effect: LinkEffect, forMs?: number): Promise<void>;
+  /**
+   * Shapes traffic from each host of `from` towards the hosts of `to` (netem), for `forMs` (or until the run ends);
+   * with `flap`, the link also drops everything for `downMs`, then carries for `upMs`, over and over, down first.
+   */
+  shape?(from: readonly string[], to: readonly string[], effect: LinkEffect, options?: ShapeOptions): Promise<void>;
+  /** Boots a spare node for the first time: it joins the cluster at the cluster's time. */
+  join?(host: string): Promise<void>;
+  /**
+   * Real time: answers the `kemu` command of the hosts' shells (`kemu fault …`) with `handler`,
+   * given the host it was typed on and its arguments.
+   */
+  serveKemuCommand?(handler: (host: string, args: readonly string[]) => Promise<ExecResult>): void;
   /** The worker thread of each host, by host name (where hosts run in threads). */
   readonly threadIds?: ReadonlyMap<string, number>;
   /** Real time: the kubeconfig of the Kubernetes API the control host serves on 127.0.0.1 (kemu up prints it). */
@@ -71,6 +81,8 @@ export interface ClusterDriver {
 /** How a cluster is asked for: the scenario's `cluster:` block plus run options. */
 export interface ClusterSpec {
   readonly nodes: number;
+  /** `cluster.spare`: nodes after the others, powered off until they `join`. */
+  readonly spare?: number | undefined;
   /** Seed of every random choice in the run (MACs, veth names, probabilities). */
   readonly seed: number;
   /** `virtual` runs on the emulated clock (kemu run); `real` follows the wall clock (kemu up). */
@@ -85,6 +97,12 @@ export interface ClusterSpec {
   readonly topology?: "flat" | "routed" | undefined;
   /** `cluster.network`: flannel's pod network (and node IPAM's cluster CIDR) and subnet length. */
   readonly network?: { readonly network: string; readonly subnetLen: number; readonly backend: "vxlan" | "udp" | "host-gw" } | undefined;
+}
+
+/** How long a link fault lasts, and whether it flaps. */
+export interface ShapeOptions {
+  readonly forMs?: number;
+  readonly flap?: { readonly downMs: number; readonly upMs: number };
 }
 
 /** What a link fault does to the frames it catches, in netem's terms (percentages 0–100, times in ms). */

@@ -5,6 +5,7 @@
  */
 import type { ClusterDriver } from "./driver.ts";
 import { checkExpectation } from "./expectation.ts";
+import { applyFault } from "./fault.ts";
 import type { Scenario, Step } from "./scenario.ts";
 
 /** What one step did. */
@@ -98,32 +99,8 @@ async function runStep(step: Step, index: number, driver: ClusterDriver): Promis
       };
     }
     case "fault": {
-      const f = step.fault;
-      if (f.kind === "crash") {
-        if (!driver.crash) throw new Error("this cluster cannot inject faults");
-        await driver.crash(f.node);
-      } else if (f.kind === "agent") {
-        if (!driver.agent) throw new Error("this cluster cannot stop agents");
-        await driver.agent(f.node, f.agent, f.action);
-      } else if (f.kind === "restart") {
-        if (!driver.restart) throw new Error("this cluster cannot restart hosts");
-        await driver.restart(f.node);
-      } else {
-        if (!driver.shape) throw new Error("this cluster cannot inject faults");
-        if (f.kind === "link") {
-          await driver.shape([f.from], [f.to], f.effect, f.forMs);
-          if (f.bothWays) await driver.shape([f.to], [f.from], f.effect, f.forMs);
-        } else {
-          for (const [i, group] of f.groups.entries()) {
-            const others = f.groups.filter((_, j) => j !== i).flat();
-            await driver.shape(group, others, { lossPct: 100 }, f.forMs);
-          }
-        }
-      }
-      // The event log line: when (emulated time) and what.
-      const at = driver.clockMs?.();
-      const stdout = at === undefined ? "" : `[${(at / 1000).toFixed(6)}] ${step.text}\n`;
-      return { index, step, location: null, command: step.text, exit: 0, stdout, stderr: "", passed: true, failures: [] };
+      const out = await applyFault(driver, step);
+      return { index, step, location: null, command: step.text, ...out, passed: out.exit === 0, failures: out.exit === 0 ? [] : [`the fault could not be made: exit ${out.exit}`] };
     }
     case "sleep":
       await driver.sleep(step.ms);

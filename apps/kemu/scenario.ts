@@ -10,7 +10,8 @@
 import { LineCounter, parseDocument } from "yaml";
 import { Checker, type Fields, join, type Value } from "./_checker.ts";
 import { checkFlannelConfig, type FlannelNetwork } from "@kemu/node";
-import type { LinkEffect, Location } from "./driver.ts";
+import type { Location } from "./driver.ts";
+import { type Fault, readFault } from "./fault.ts";
 import { parseDuration } from "./duration.ts";
 import { DEFAULT_EXPECTATION, type Expectation, type Matcher, parseMatcher } from "./expectation.ts";
 import { MAX_NODES, parseHost, parseTarget } from "./location.ts";
@@ -20,6 +21,8 @@ import type { ScenarioError } from "./scenario_error.ts";
 export interface ClusterConfig {
   /** How many nodes, named `node1`…`nodeN`; 1 by default. */
   readonly nodes: number;
+  /** Spare nodes, named after the others, wired but powered off until a `join` fault boots them; 0 by default. */
+  readonly spare?: number;
   /** flannel's backend (`vxlan`, `udp` or `host-gw`); vxlan when not given. */
   readonly backend?: "vxlan" | "udp" | "host-gw";
   /** `flat` (one underlay segment) or `routed` (even nodes on 192.168.1.0/24 behind the gateway); flat when not given. */
@@ -60,12 +63,7 @@ export interface SleepStep extends StepBase {
 /** Breaks something on purpose: a node's crash, a faulty link, a partition. */
 export interface FaultStep extends StepBase {
   readonly kind: "fault";
-  readonly fault:
-    | { readonly kind: "crash"; readonly node: string }
-    | { readonly kind: "restart"; readonly node: string }
-    | { readonly kind: "agent"; readonly node: string; readonly agent: string; readonly action: "stop" | "start" }
-    | { readonly kind: "link"; readonly from: string; readonly to: string; readonly bothWays: boolean; readonly effect: LinkEffect; readonly forMs?: number }
-    | { readonly kind: "partition"; readonly groups: readonly (readonly string[])[]; readonly forMs?: number };
+  readonly fault: Fault;
   /** How the step prints as a command line: `fault node2 crash`, `fault link node1-node2 loss 10% for 30s`. */
   readonly text: string;
 }
@@ -98,6 +96,10 @@ export const CLUSTER_KEYS: Readonly<Record<string, ClusterKey>> = {
   nodes: (c, value, path) => {
     const nodes = c.integer(value, path, { min: 1, max: MAX_NODES });
     return nodes === undefined ? undefined : { nodes };
+  },
+  spare: (c, value, path) => {
+    const spare = c.integer(value, path, { min: 0, max: MAX_NODES - 1 });
+    return spare === undefined ? undefined : { spare };
   },
   backend: (c, value, path) => {
     const backend = c.string(value, path);
@@ -148,6 +150,8 @@ interface StepContext {
   readonly base: StepBase;
   /** Nodes in the cluster, or undefined when the cluster block was invalid (host checks are then skipped). */
   readonly nodes: number | undefined;
+  /** Spare nodes after them, that may join during the run. */
+  readonly spare: number;
 }
 
 /** A kind of step: the key that makes a step of this kind, the other keys it takes, and its reader. */
@@ -163,7 +167,7 @@ const COMMON_STEP_KEYS: readonly string[] = ["name"];
 const RUN: StepKind = {
   key: "run",
   keys: ["on", "in", "stdin", "expect"],
-  read(fields, { checker: c, path, base, nodes }) {
+  read(fields, { checker: c, path, base, nodes, spare }) {
     let ok = true;
     const run = fields.get("run")!;
     const command = c.string(run.value, join(path, "run"))?.replace(/\s+$/, "");
@@ -185,7 +189,7 @@ const RUN: StepKind = {
       const [key, entry] = on ? (["on", on] as const) : (["in", inside!] as const);
       where = c.string(entry.value, join(path, key));
       if (where !== undefined) {
-        const parsed = key === "on" ? (nodes === undefined ? undefined : parseHost(where, nodes)) : parseTarget(where);
+        const parsed = key === "on" ? (nodes === undefined ? undefined : parseHost(where, nodes + spare)) : parseTarget(where);
         if (parsed && "error" in parsed) c.fail(entry.value, join(path, key), parsed.error);
         else if (parsed) location = parsed.location;
         else location = { kind: "host", host: where };
@@ -223,190 +227,12 @@ const SLEEP: StepKind = {
   },
 };
 
-/** The keys of a `fault:` block. */
-export const FAULT_KEYS: readonly string[] = [
-  "node",
-  "crash",
-  "restart",
-  "stop",
-  "start",
-  "link",
-  "partition",
-  "for",
-  "delay",
-  "jitter",
-  "loss",
-  "gemodel",
-  "duplicate",
-  "corrupt",
-  "reorder",
-  "rate",
-  "limit",
-  "down",
-];
-
-/** The agents a node runs that a fault can stop and start. */
-const AGENTS = ["kubelet", "kube-proxy", "flanneld"];
-
-/** Netem's vocabulary, as a fault's keys take it. */
-const EFFECT_KEYS = ["delay", "jitter", "loss", "gemodel", "duplicate", "corrupt", "reorder", "rate", "limit", "down"];
-
-function percent(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*%?\s*$/.exec(text);
-  const v = m ? Number(m[1]) : undefined;
-  return v !== undefined && v <= 100 ? v : undefined;
-}
-
-function rate(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(bit|bps)\s*$/i.exec(text);
-  if (!m) return undefined;
-  const mult = { "": 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as "" | "k" | "m" | "g"];
-  return Number(m[1]) * mult * (m[3]!.toLowerCase() === "bit" ? 1 : 8);
-}
-
 const FAULT: StepKind = {
   key: "fault",
   keys: [],
-  read(fields, { checker: c, path, base, nodes }) {
-    const entry = fields.get("fault")!;
-    const fpath = join(path, "fault");
-    const block = c.fields(entry.value, fpath, { keys: FAULT_KEYS, what: "fault" });
-    if (block === undefined) return undefined;
-    const host = (value: Value, at: string): string | undefined => {
-      const name = c.string(value, at);
-      if (name === undefined || nodes === undefined) return name;
-      const parsed = parseHost(name, nodes);
-      if ("error" in parsed) {
-        c.fail(value, at, parsed.error);
-        return undefined;
-      }
-      return name;
-    };
-    const scalar = (key: string): string | undefined => {
-      const e = block.get(key);
-      if (!e) return undefined;
-      const v = (e.value as { toJSON?: () => unknown } | null)?.toJSON?.();
-      return v === undefined || v === null ? undefined : String(v);
-    };
-    let forMs: number | undefined;
-    const forText = scalar("for");
-    if (forText !== undefined) {
-      forMs = parseDuration(forText);
-      if (forMs === undefined) {
-        c.fail(block.get("for")!.value, join(fpath, "for"), `${JSON.stringify(forText)} is not a duration (use 500ms, 2s, 1m, 1h)`);
-        return undefined;
-      }
-    }
-    const forSuffix = forText !== undefined ? ` for ${forText}` : "";
-    const kinds = ["node", "link", "partition"].filter((k) => block.has(k));
-    if (kinds.length !== 1) {
-      c.fail(entry.value, fpath, `a fault needs exactly one of "node", "link" or "partition"`);
-      return undefined;
-    }
-    if (kinds[0] === "node") {
-      const node = host(block.get("node")!.value, join(fpath, "node"));
-      if (node === undefined) return undefined;
-      const isTrue = (key: string) => (block.get(key)?.value as { toJSON?: () => unknown } | null)?.toJSON?.() === true;
-      for (const action of ["stop", "start"] as const) {
-        if (!block.has(action)) continue;
-        const agent = scalar(action);
-        if (agent === undefined || !AGENTS.includes(agent)) {
-          c.fail(block.get(action)!.value, join(fpath, action), `${JSON.stringify(agent ?? "")} is not an agent kemu runs: ${AGENTS.join(", ")}`);
-          return undefined;
-        }
-        return { ...base, kind: "fault", fault: { kind: "agent", node, agent, action }, text: `fault ${node} ${action} ${agent}` };
-      }
-      if (isTrue("restart") && !block.has("crash")) {
-        return { ...base, kind: "fault", fault: { kind: "restart", node }, text: `fault ${node} restart` };
-      }
-      const crashEntry = block.get("crash");
-      if (!crashEntry || !isTrue("crash") || block.has("restart")) {
-        c.fail(crashEntry?.value ?? entry.value, join(fpath, "crash"), `a node fault needs "crash: true", "restart: true", "stop: AGENT" or "start: AGENT"`);
-        return undefined;
-      }
-      return { ...base, kind: "fault", fault: { kind: "crash", node }, text: `fault ${node} crash` };
-    }
-    if (kinds[0] === "partition") {
-      const pEntry = block.get("partition")!;
-      const groupsRaw = c.list(pEntry.value, join(fpath, "partition"));
-      if (groupsRaw === undefined) return undefined;
-      const groups: string[][] = [];
-      groupsRaw.forEach((g, i) => {
-        const members = c.list(g, join(fpath, `partition[${i}]`)) ?? [];
-        groups.push(members.map((m, j) => host(m, join(fpath, `partition[${i}][${j}]`))).filter((h): h is string => h !== undefined));
-      });
-      if (groups.length < 2) {
-        c.fail(pEntry.value, join(fpath, "partition"), "a partition needs at least two groups of hosts, such as [[node1], [node2, node3]]");
-        return undefined;
-      }
-      const text = groups.map((g) => `[${g.join(",")}]`).join(" | ");
-      return { ...base, kind: "fault", fault: { kind: "partition", groups, ...(forMs !== undefined ? { forMs } : {}) }, text: `fault partition ${text}${forSuffix}` };
-    }
-    const linkText = scalar("link") ?? "";
-    const m = /^\s*([\w.-]+?)\s*(->|-)\s*([\w.-]+)\s*$/.exec(linkText);
-    if (!m) {
-      c.fail(block.get("link")!.value, join(fpath, "link"), `${JSON.stringify(linkText)} is not a link: write HOST-HOST (both ways) or HOST->HOST (one way)`);
-      return undefined;
-    }
-    const a = m[1]!;
-    const b = m[3]!;
-    for (const h of [a, b]) {
-      if (nodes !== undefined && "error" in parseHost(h, nodes)) {
-        c.fail(block.get("link")!.value, join(fpath, "link"), (parseHost(h, nodes) as { error: string }).error);
-        return undefined;
-      }
-    }
-    const effect: LinkEffect = {};
-    const words: string[] = [];
-    for (const key of EFFECT_KEYS) {
-      const text = scalar(key);
-      if (text === undefined) continue;
-      const at = join(fpath, key);
-      const fail = (what: string) => {
-        c.fail(block.get(key)!.value, at, `${JSON.stringify(text)} is not ${what}`);
-        return undefined;
-      };
-      if (key === "delay" || key === "jitter") {
-        const ms = parseDuration(text);
-        if (ms === undefined) return fail("a duration (use 100ms, 1s)");
-        if (key === "delay") effect.delayMs = ms;
-        else effect.jitterMs = ms;
-      } else if (key === "rate") {
-        const r = rate(text);
-        if (r === undefined) return fail("a rate (use 1mbit, 100kbit, 10mbps)");
-        effect.rateBps = r;
-      } else if (key === "limit") {
-        const n = Number(text);
-        if (!Number.isInteger(n) || n < 1) return fail("a packet count");
-        effect.limit = n;
-      } else if (key === "down") {
-        if (text !== "true") return fail("true");
-        effect.lossPct = 100;
-      } else if (key === "gemodel") {
-        const parts = text.split(/[\s,]+/).map(percent);
-        if (parts.length !== 4 || parts.some((p) => p === undefined)) return fail("four percentages: p r 1-h 1-k (Gilbert–Elliott)");
-        effect.gemodel = { p: parts[0]!, r: parts[1]!, lossBad: parts[2]!, lossGood: parts[3]! };
-      } else {
-        const p = percent(text);
-        if (p === undefined) return fail("a percentage (use 10%)");
-        if (key === "loss") effect.lossPct = p;
-        else if (key === "duplicate") effect.duplicatePct = p;
-        else if (key === "corrupt") effect.corruptPct = p;
-        else effect.reorderPct = p;
-      }
-      words.push(`${key} ${text}`);
-    }
-    if (words.length === 0) {
-      c.fail(entry.value, fpath, `a link fault needs an effect: delay, jitter, loss, gemodel, duplicate, corrupt, reorder, rate or down`);
-      return undefined;
-    }
-    const bothWays = m[2] === "-";
-    return {
-      ...base,
-      kind: "fault",
-      fault: { kind: "link", from: a, to: b, bothWays, effect, ...(forMs !== undefined ? { forMs } : {}) },
-      text: `fault link ${a}${m[2]}${b} ${words.join(" ")}${forSuffix}`,
-    };
+  read(fields, { checker: c, path, base, nodes, spare }) {
+    const read = readFault(c, fields.get("fault")!.value, join(path, "fault"), nodes === undefined ? undefined : { nodes, spare });
+    return read && { ...base, kind: "fault", ...read };
   },
 };
 
@@ -473,7 +299,10 @@ function readScenario(c: Checker, root: Value): Scenario | undefined {
   const clusterEntry = fields.get("cluster");
   const cluster = clusterEntry ? readCluster(c, clusterEntry.value) : DEFAULT_CLUSTER;
   const stepsEntry = fields.get("steps");
-  const steps = stepsEntry && readSteps(c, stepsEntry.value, cluster?.nodes);
+  if (cluster && cluster.nodes + (cluster.spare ?? 0) > MAX_NODES) {
+    c.fail(clusterEntry!.value, "cluster", `cluster.nodes and cluster.spare together make ${cluster.nodes + (cluster.spare ?? 0)} nodes; at most ${MAX_NODES}`);
+  }
+  const steps = stepsEntry && readSteps(c, stepsEntry.value, cluster?.nodes, cluster?.spare ?? 0);
   if (name === undefined || cluster === undefined || steps === undefined) return undefined;
   return { file: c.file, name, ...(description === undefined ? {} : { description }), cluster, steps };
 }
@@ -489,7 +318,7 @@ function readCluster(c: Checker, value: Value): ClusterConfig | undefined {
   return cluster;
 }
 
-function readSteps(c: Checker, value: Value, nodes: number | undefined): Step[] | undefined {
+function readSteps(c: Checker, value: Value, nodes: number | undefined, spare: number): Step[] | undefined {
   const items = c.list(value, "steps");
   if (!items) return undefined;
   if (items.length === 0) {
@@ -499,14 +328,14 @@ function readSteps(c: Checker, value: Value, nodes: number | undefined): Step[] 
   const steps: Step[] = [];
   let ok = true;
   items.forEach((item, i) => {
-    const step = readStep(c, item, `steps[${i}]`, nodes);
+    const step = readStep(c, item, `steps[${i}]`, nodes, spare);
     if (step) steps.push(step);
     else ok = false;
   });
   return ok ? steps : undefined;
 }
 
-function readStep(c: Checker, value: Value, path: string, nodes: number | undefined): Step | undefined {
+function readStep(c: Checker, value: Value, path: string, nodes: number | undefined, spare: number): Step | undefined {
   const fields = c.fields(value, path, { keys: STEP_KEYS, what: `a step (a mapping such as "on: node1" and "run: …")` });
   if (!fields) return undefined;
   const quoted = STEP_KINDS.map((k) => `"${k.key}"`);
@@ -536,7 +365,7 @@ function readStep(c: Checker, value: Value, path: string, nodes: number | undefi
   if (nameEntry && name === undefined) ok = false;
   const line = c.lines.linePos(value?.range?.[0] ?? 0).line;
   const base: StepBase = name === undefined ? { line } : { name, line };
-  const step = kind.read(fields, { checker: c, path, base, nodes });
+  const step = kind.read(fields, { checker: c, path, base, nodes, spare });
   return ok ? step : undefined;
 }
 

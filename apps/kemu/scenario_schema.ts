@@ -80,7 +80,7 @@ const durationValue = { oneOf: [{ type: "number", minimum: 0 }, { type: "string"
 
 const faultStep = {
   type: "object",
-  description: "Breaks something on purpose: a node's crash, a faulty link (tc netem's effects), or a partition.",
+  description: "Breaks something on purpose: a node's crash, restart or join, an agent stopped, conntrack flushed, an MTU changed, a faulty or flapping link (tc netem's effects), or a partition.",
   properties: {
     ...commonStep,
     fault: {
@@ -89,8 +89,12 @@ const faultStep = {
         node: { ...hostName, description: "With crash: true, the host whose worker thread is terminated (a power cut)." },
         crash: { const: true, description: "Terminate the host's worker, as a power cut would." },
         restart: { const: true, description: "Boot the host again (after a crash, or as a reboot): a fresh worker that rejoins." },
+        join: { const: true, description: "Boot a spare node (cluster.spare) for the first time: it registers, gets a podCIDR and starts its agents." },
         stop: { enum: ["kubelet", "kube-proxy", "flanneld"], description: "Stop one agent of the node (what it programmed stays)." },
         start: { enum: ["kubelet", "kube-proxy", "flanneld"], description: "Start a stopped agent again." },
+        conntrack: { const: "flush", description: "Empty the node's conntrack table (conntrack -F)." },
+        mtu: { type: "integer", minimum: 68, maximum: 65535, description: "Set the MTU of the interface named by dev (ip link set dev DEV mtu N)." },
+        dev: { type: "string", pattern: "^[^\\s/:]{1,15}$", description: "With mtu: the interface of the node's root namespace to change, such as eth0." },
         link: { type: "string", pattern: "^\\s*[\\w.-]+\\s*(->|-)\\s*[\\w.-]+\\s*$", description: "HOST-HOST (both ways) or HOST->HOST (one way): the frames one host sends towards the other." },
         partition: { type: "array", minItems: 2, items: { type: "array", items: hostName }, description: "Groups of hosts: every link between groups is cut." },
         for: { ...durationValue, description: "How long the fault lasts on the emulated clock (default: until the run ends)." },
@@ -104,6 +108,16 @@ const faultStep = {
         rate: { type: "string", pattern: "^\\s*\\d+(\\.\\d+)?\\s*[kmgKMG]?(bit|bps)\\s*$", description: "Rate limit: 1mbit, 64kbit, 10mbps." },
         limit: { type: "integer", minimum: 1, description: "netem's queue length, packets (default 1000)." },
         down: { const: true, description: "The link drops everything (loss 100%)." },
+        flap: {
+          type: "object",
+          description: "The link goes down (drops everything) for `down`, then carries for `up`, over and over, down first, until `for` ends.",
+          properties: {
+            down: { ...durationValue, description: "How long each down phase lasts." },
+            up: { ...durationValue, description: "How long each up phase lasts." },
+          },
+          required: ["down", "up"],
+          additionalProperties: false,
+        },
       },
       additionalProperties: false,
     },
@@ -131,6 +145,13 @@ export const SCENARIO_SCHEMA = {
           maximum: 200,
           default: 1,
           description: "How many nodes, named node1…nodeN.",
+        },
+        spare: {
+          type: "integer",
+          minimum: 0,
+          maximum: 199,
+          default: 0,
+          description: "Spare nodes after the others (node(N+1)…), wired to the underlay but powered off until a fault: { node, join: true } step boots one.",
         },
         backend: {
           type: "string",

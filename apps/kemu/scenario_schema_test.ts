@@ -2,6 +2,7 @@ import test from "ava";
 import { readFileSync, writeFileSync } from "node:fs";
 import { CLUSTER_KEYS, EXPECT_KEYS, SCENARIO_KEYS, STEP_KEYS } from "./scenario.ts";
 import { SCENARIO_SCHEMA } from "./scenario_schema.ts";
+import { FAULT_KEYS, FLAP_KEYS } from "./fault.ts";
 
 const SCHEMA_FILE = new URL("../scenario.schema.json", import.meta.url);
 
@@ -18,6 +19,9 @@ test("the schema names the same keys as the validator, level by level", (t) => {
   const stepKeys = new Set(s.steps.items.oneOf.flatMap((kind) => Object.keys(kind.properties)));
   t.deepEqual([...stepKeys].sort(), [...STEP_KEYS].sort());
   t.deepEqual(Object.keys(s.steps.items.oneOf[0].properties.expect.properties).sort(), [...EXPECT_KEYS].sort());
+  const fault = s.steps.items.oneOf[2].properties.fault.properties;
+  t.deepEqual(Object.keys(fault).sort(), [...FAULT_KEYS].sort());
+  t.deepEqual(Object.keys(fault.flap.properties).sort(), [...FLAP_KEYS].sort());
 });
 
 test("the schema's location and duration patterns agree with the validator on samples", (t) => {

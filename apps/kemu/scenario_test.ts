@@ -244,7 +244,7 @@ test("a fault step names the node and needs crash: true", (t) => {
   if (!bad.ok) {
     const text = bad.errors.map((e) => `${e.line}: ${e.path}: ${e.message}`).join("\n");
     t.regex(text, /3: steps\[0\]\.fault\.node: "node7" is not a host of this cluster/);
-    t.regex(text, /4: steps\[1\]\.fault\.crash: a node fault needs "crash: true", "restart: true", "stop: AGENT" or "start: AGENT"/);
+    t.regex(text, /4: steps\[1\]\.fault\.crash: a node fault needs one of "crash: true", "restart: true", "join: true", "stop: AGENT", "start: AGENT", "conntrack: flush" or "mtu: BYTES" \(with "dev: IFNAME"\)/);
     t.regex(text, /5: steps\[2\]\.fault\.lose: unknown key/);
   }
 });

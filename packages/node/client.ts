@@ -20,6 +20,9 @@ export class HostClient {
   /** Bus messages that arrived before a relay was attached (a host talks as it boots). */
   readonly #early: import("./bus.ts").BusMessage[] = [];
 
+  /** Answers the host's `kemu` command (its arguments); without a handler the command is refused. */
+  onCall: ((args: readonly string[]) => Promise<{ exit: number; stdout: string; stderr: string }>) | undefined;
+
   /** Real time: where bus messages from this host go (the cluster relays them); early ones are handed over at once. */
   set onBus(relay: ((msg: import("./bus.ts").BusMessage) => void) | undefined) {
     this.#onBus = relay;
@@ -58,7 +61,7 @@ export class HostClient {
   }
 
   /** Sends a message that has no answer (stdin for a session). */
-  notify(msg: Extract<Request, { type: "stdin" | "stdin-end" | "bus" }>): void {
+  notify(msg: Extract<Request, { type: "stdin" | "stdin-end" | "bus" | "answer" }>): void {
     if (!this.#dead) this.#worker.postMessage(pack(msg));
   }
 
@@ -94,6 +97,12 @@ export class HostClient {
     } else if (msg.type === "bus") {
       if (this.#onBus) this.#onBus(msg.msg);
       else this.#early.push(msg.msg);
+    } else if (msg.type === "call") {
+      const handler = this.onCall ?? (async () => ({ exit: 1, stdout: "", stderr: "kemu: this cluster takes no kemu commands from its hosts\n" }));
+      handler(msg.args).then(
+        (result) => this.notify({ type: "answer", call: msg.call, result }),
+        (err: unknown) => this.notify({ type: "answer", call: msg.call, result: { exit: 1, stdout: "", stderr: `kemu: ${err instanceof Error ? err.message : String(err)}\n` } }),
+      );
     } else if (msg.type === "exited") {
       this.#sessions.get(msg.session)?.exited(msg.code);
       this.#sessions.delete(msg.session);
@@ -105,5 +114,8 @@ export class HostClient {
     this.#dead = err;
     for (const p of this.#pending.values()) p.reject(err);
     this.#pending.clear();
+    // A login on a host that is gone ends as ssh's does when the far end drops.
+    for (const s of this.#sessions.values()) s.exited(255);
+    this.#sessions.clear();
   }
 }

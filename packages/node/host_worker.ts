@@ -18,7 +18,7 @@ import { decodeObject, encodeObject } from "@kemu/api";
 import { Flanneld } from "./agents/flanneld.ts";
 import { Kubelet } from "./agents/kubelet.ts";
 import { KubeProxy } from "./agents/kube_proxy.ts";
-import { EventLoop, Netem, NETEM_NONE } from "@kemu/kernel";
+import { EventLoop, Netem, NETEM_NONE, type NetemConfig } from "@kemu/kernel";
 import { BusApiClient } from "./api_bus.ts";
 import { Bus, type BusMessage } from "./bus.ts";
 import { CaptureSet } from "./capture.ts";
@@ -168,6 +168,24 @@ export function runHostWorker(extend?: HostExtension): void {
   }
 
   const sessions = new Map<number, ShellSession>();
+  /** `kemu` commands waiting for the main thread's answer. */
+  const calls = new Map<number, (result: ExecResult) => void>();
+  let nextCall = 1;
+  // `kemu fault …` in a login shell: the main thread, which holds the whole cluster, does it.
+  host.commands.set("kemu", async (ctx) => {
+    if (init.time !== "real") {
+      ctx.stderr.write("kemu: the cluster takes commands from its shells in kemu up; in a scenario, write a fault: step\n");
+      return 1;
+    }
+    const call = nextCall++;
+    const result = await new Promise<ExecResult>((resolve) => {
+      calls.set(call, resolve);
+      send({ type: "call", call, args: ctx.argv.slice(1) });
+    });
+    if (result.stdout !== "") ctx.stdout.write(result.stdout);
+    if (result.stderr !== "") ctx.stderr.write(result.stderr);
+    return result.exit;
+  });
   const jobs = new Map<number, AbortController>();
   let finished: RoundReport["finished"] = [];
 
@@ -276,16 +294,33 @@ export function runHostWorker(extend?: HostExtension): void {
       case "netem": {
         const macs = new Set(req.peers.macs);
         const ips = new Set(req.peers.ips);
-        const installed: Array<{ dev: (typeof links)[number]["dev"]; q: Netem }> = [];
-        for (const { dev } of links) {
-          const q = new Netem({ ...NETEM_NONE, ...req.config }, clock, host.rng.fork(), 0);
-          q.filter = (frame) => towards(frame, macs, ips);
-          dev.injected.push(q);
-          installed.push({ dev, q });
+        const queue = (config: Partial<NetemConfig>) =>
+          links.map(({ dev }) => {
+            const q = new Netem({ ...NETEM_NONE, ...config }, clock, host.rng.fork(), 0);
+            q.filter = (frame) => towards(frame, macs, ips);
+            return { dev, q };
+          });
+        const plug = (qs: ReturnType<typeof queue>) => qs.forEach(({ dev, q }) => dev.injected.push(q));
+        const unplug = (qs: ReturnType<typeof queue>) => qs.forEach(({ dev, q }) => dev.injected.includes(q) && dev.injected.splice(dev.injected.indexOf(q), 1));
+        const installed = queue(req.config);
+        plug(installed);
+        // A flapping link: a second queue that drops everything is plugged in for each down phase.
+        let flapTimer: { cancel(): void } | undefined;
+        const cut = req.flap ? queue({ lossPct: 100 }) : [];
+        if (req.flap) {
+          const { downMs, upMs } = req.flap;
+          const phase = (down: boolean) => {
+            if (down) plug(cut);
+            else unplug(cut);
+            flapTimer = clock.setTimer(down ? downMs : upMs, () => phase(!down));
+          };
+          phase(true);
         }
         if (req.forMs !== undefined) {
           clock.setTimer(req.forMs, () => {
-            for (const { dev, q } of installed) dev.injected.splice(dev.injected.indexOf(q), 1);
+            flapTimer?.cancel();
+            unplug(installed);
+            unplug(cut);
           });
         }
         return true;
@@ -315,6 +350,10 @@ export function runHostWorker(extend?: HostExtension): void {
         });
         return true;
       }
+      case "answer":
+        calls.get(req.call)?.(req.result);
+        calls.delete(req.call);
+        return undefined;
       case "stdin":
         sessions.get(req.session)?.writeLine(req.line);
         return undefined;

@@ -29,7 +29,17 @@ export type Request =
    * A link fault: shape frames this host sends towards the given peers
    * (matched by destination MAC or IPv4 address) with netem, for `forMs`.
    */
-  | { type: "netem"; id: number; peers: { macs: number[]; ips: number[] }; config: Partial<import("@kemu/kernel").NetemConfig>; forMs?: number }
+  | {
+    type: "netem";
+    id: number;
+    peers: { macs: number[]; ips: number[] };
+    config: Partial<import("@kemu/kernel").NetemConfig>;
+    forMs?: number;
+    /** A flapping link: everything dropped for `downMs`, then carried (as `config` says) for `upMs`, over and over. */
+    flap?: { downMs: number; upMs: number };
+  }
+  /** The answer to a host's `call`: what the `kemu` command prints and its exit status. */
+  | { type: "answer"; call: number; result: { exit: number; stdout: string; stderr: string } }
   | { type: "shell"; id: number; session: number; interactive: boolean }
   | { type: "stdin"; session: number; line: string }
   | { type: "stdin-end"; session: number }
@@ -44,7 +54,9 @@ export type Reply =
   | { type: "output"; session: number; chunk: string; stream: "stdout" | "stderr" }
   | { type: "exited"; session: number; code: number }
   /** Real time: a bus message for the main thread to relay. */
-  | { type: "bus"; msg: BusMessage };
+  | { type: "bus"; msg: BusMessage }
+  /** The host's `kemu` command, typed in one of its shells: the main thread acts on the cluster and answers. */
+  | { type: "call"; call: number; args: string[] };
 
 /** What a host reports after a lockstep round. */
 export interface RoundReport {

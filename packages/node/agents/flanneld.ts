@@ -189,6 +189,8 @@ export class Flanneld {
     this.#subnet = subnet;
     const backendData = this.#setupBackend(subnet);
     if (backendData === undefined) return;
+    // Leases seen before this node had its own (a node joining a running cluster) could not be programmed then.
+    for (const lease of this.#remotes.values()) this.#program(lease, true);
     this.#writeSubnetEnv(subnet);
     this.host.fs.writeFile("/etc/cni/net.d/10-flannel.conflist", FLANNEL_CONFLIST);
     this.host.fs.writeFile("/etc/kube-flannel/net-conf.json", flannelNetConf(this.#backend, formatCidr(net)));

@@ -128,3 +128,22 @@ test("udp: flannel0 (MTU 1472) with a route for the whole network; a lease of an
   flanneld.stop();
   t.false(flanneld.running);
 });
+
+test("vxlan: leases seen before this node has its own (a node joining a running cluster) are programmed once it has one", async (t) => {
+  const host = testHost("node4");
+  const root = host.kernel.root;
+  const eth0 = host.kernel.createEther(root, "eth0", 0x525400000004);
+  eth0.wire = () => {};
+  const c = parseCidr("192.168.0.14/24")!;
+  root.addAddress(eth0, { addr: c.addr, prefixLen: c.len });
+  root.setUp(eth0, true);
+  const { api, emit } = fakeApi();
+  const flanneld = new Flanneld(host, api, { nodeName: "node4", nodeIP: "192.168.0.14", backend: "vxlan" });
+  flanneld.start();
+  emit({ type: "ADDED", object: remote("node1", "10.244.0.0/24", "192.168.0.11", "vxlan") });
+  emit({ type: "ADDED", object: node("node4", "") });
+  t.is(await sh(host, "ip route show 10.244.0.0/24"), "");
+  emit({ type: "MODIFIED", object: node("node4", "10.244.3.0/24") });
+  t.is(await sh(host, "ip route show 10.244.0.0/24"), "10.244.0.0/24 via 10.244.0.0 dev flannel.1 onlink \n");
+  t.regex(await sh(host, "bridge fdb show dev flannel.1"), /^aa:bb:cc:dd:ee:02 dst 192\.168\.0\.11 self permanent$/m);
+});
