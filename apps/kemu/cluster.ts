@@ -54,7 +54,6 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
   const lookahead = Math.min(...topo.segments.map((s) => s.latencyMs));
   const cluster = new WorkerCluster(clients, spec.time, lookahead, epochWall);
   for (const h of inits.filter((h) => h.spare)) cluster.spares.set(h.init.name, { init: h.init, entry: h.entry });
-  cluster.hosts = topo.hosts.map((h) => h.name);
   for (const h of topo.hosts) {
     cluster.addresses.set(h.name, {
       macs: h.links.map((l) => l.mac),
@@ -75,6 +74,7 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
 export const BOOT_MS = 1000;
 
 class WorkerCluster implements ClusterDriver {
+  /** The hosts that have booted: spare nodes are added as they join. */
   hosts: readonly string[];
   /** Spare nodes not yet joined: how to boot each. */
   readonly spares = new Map<string, { init: WorkerInit; entry: URL | undefined }>();
@@ -344,7 +344,7 @@ class WorkerCluster implements ClusterDriver {
     if (i < 0) throw new Error(`kemu: no host named ${host}`);
     const old = this.clients[i]!;
     if (!this.#dead.has(old)) await this.crash(host);
-    this.clients[i] = await this.#boot(old.init, old.entry);
+    await this.#boot(old.init, old.entry, (fresh) => (this.clients[i] = fresh));
     this.#dead.delete(old);
   }
 
@@ -354,16 +354,21 @@ class WorkerCluster implements ClusterDriver {
       throw new Error(this.clients.some((c) => c.name === host) ? `${host} is already in the cluster` : `no spare node named ${host}`);
     }
     this.spares.delete(host);
-    this.clients.push(await this.#boot(spare.init, spare.entry));
+    await this.#boot(spare.init, spare.entry, (fresh) => this.clients.push(fresh));
+    this.hosts = [...this.hosts, host];
   }
 
-  /** Starts a host's worker at the cluster's time. */
-  async #boot(init: WorkerInit, entry: URL | undefined): Promise<HostClient> {
+  /**
+   * Starts a host's worker at the cluster's time. `place` puts it among the
+   * clients before it has booted: on real time, answers to what it says as it
+   * boots are relayed to it at once.
+   */
+  async #boot(init: WorkerInit, entry: URL | undefined, place: (fresh: HostClient) => void): Promise<void> {
     const fresh = new HostClient({ ...init, startAt: this.time === "virtual" ? this.#now : undefined }, entry);
+    place(fresh);
     this.#attach(fresh);
-    await fresh.request({ type: "now" });
     (this.threadIds as Map<string, number>).set(init.name, fresh.threadId);
-    return fresh;
+    await fresh.request({ type: "now" });
   }
 
   #live(): HostClient[] {

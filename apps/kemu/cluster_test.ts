@@ -67,19 +67,31 @@ test("a flapping link drops traffic while down and carries it while up, on the e
   }
 });
 
-test("kemu up: a fault typed in the shell takes effect at once and prints its event line; nonsense is refused", async (t) => {
+test("kemu up: a fault typed in the shell takes effect at once and prints its event line; nonsense is refused; a spare node joins", async (t) => {
   const { spawnSync } = await import("node:child_process");
   const { fileURLToPath } = await import("node:url");
   const main = fileURLToPath(new URL("./main.js", import.meta.url));
   const ping = "ping -c 1 -W 1 192.168.0.12 | grep received";
-  const r = spawnSync(process.execPath, [main, "up", "--nodes", "2"], {
-    input: [ping, "kemu fault link 'node1->node2' down", ping, "kemu fault link node1-node5 loss 5%", "echo status=$?", ping, "exit"].join("\n") + "\n",
+  const r = spawnSync(process.execPath, [main, "up", "--nodes", "2", "--spare", "1"], {
+    input: [
+      ping,
+      "kemu fault link 'node1->node2' down",
+      ping,
+      "kemu fault link node1-node5 loss 5%",
+      "echo status=$?",
+      ping,
+      "kemu fault node3 join",
+      "kubectl wait --for=condition=Ready node/node3 --timeout=30s",
+      "exit",
+    ].join("\n") + "\n",
     encoding: "utf8",
     timeout: 60_000,
   });
   t.is(r.status, 0, r.stderr);
   t.deepEqual([...r.stdout.matchAll(/(\d) received/g)].map((m) => m[1]), ["1", "0", "0"], r.stdout);
   t.regex(r.stdout, /^root@node1:~# kemu fault link 'node1->node2' down\n\[\d+\.\d{6}\] fault link node1->node2 down true\n/m);
-  t.regex(r.stderr, /^kemu fault: link: "node5" is not a host of this cluster: it has 2 nodes \(node1 to node2\); set cluster.nodes to 5 or more to use it$/m);
+  t.regex(r.stderr, /^kemu fault: link: "node5" is not a host of this cluster: it has 3 nodes \(node1 to node3\); set cluster.nodes to 5 or more to use it$/m);
   t.regex(r.stdout, /^status=2$/m);
+  // A spare node joins the running cluster on the wall clock and turns Ready.
+  t.regex(r.stdout, /^\[\d+\.\d{6}\] fault node3 join\n.*\nnode\/node3 condition met$/m);
 });
