@@ -4,7 +4,7 @@
  * message heads, bodies (Content-Length, chunked, until close), URLs and
  * the date formats the tools print.
  */
-import { KernelError, type TcpConnection, type WaitOptions } from "@kemu/kernel";
+import { KernelError, type TcpConnection, type TcpListener, type WaitOptions } from "@kemu/kernel";
 import { EPOCH_MS } from "../docker/cli.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -283,6 +283,24 @@ export function logDate(date: Date): string {
 /** True for the error a read or write throws when the process's signal fired. */
 export function isAbort(err: unknown): boolean {
   return err instanceof Error && err.name === "AbortError";
+}
+
+/**
+ * A server's accept loop: hands each new connection to `serve` until the
+ * listener closes or `signal` fires.
+ */
+export async function acceptEach(listener: TcpListener, signal: AbortSignal, serve: (conn: TcpConnection) => void): Promise<void> {
+  for (;;) {
+    let conn: TcpConnection | undefined;
+    try {
+      conn = await listener.accept({ signal });
+    } catch (e) {
+      if (isAbort(e)) return;
+      throw e;
+    }
+    if (conn === undefined) return;
+    serve(conn);
+  }
 }
 
 /** The errno of a kernel error, if that is what `err` is. */

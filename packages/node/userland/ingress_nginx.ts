@@ -27,6 +27,7 @@ import { TcpConnection, type TcpConnection as Conn, TcpListener } from "@kemu/ke
 import { formatIpv4Addr, parseIpv4Addr } from "@kemu/wire";
 import type { Command, ProcessContext } from "../process.ts";
 import {
+  acceptEach,
   ByteReader,
   clfDate,
   errnoOf,
@@ -288,17 +289,9 @@ export const nginxIngressController: Command = async (ctx) => {
   const onAbort = () => listener.close();
   ctx.signal.addEventListener("abort", onAbort, { once: true });
   try {
-    for (;;) {
-      let conn: Conn | undefined;
-      try {
-        conn = await listener.accept({ signal: ctx.signal });
-      } catch (e) {
-        if (isAbort(e)) break;
-        throw e;
-      }
-      if (conn === undefined) break;
+    await acceptEach(listener, ctx.signal, (conn) => {
       void serveClient(ctx, conn, (req) => routeRequest(routing, headerValue(req, "host") ?? "", req.target), pick);
-    }
+    });
   } finally {
     for (const s of stops) s();
     ctx.signal.removeEventListener("abort", onAbort);

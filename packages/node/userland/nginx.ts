@@ -10,6 +10,7 @@ import type { Command, Output, ProcessContext } from "../process.ts";
 import type { Vfs } from "../vfs.ts";
 import { killedStatus } from "./_tool.ts";
 import {
+  acceptEach,
   ByteReader,
   clfDate,
   errnoOf,
@@ -317,18 +318,10 @@ async function serve(ctx: ProcessContext, foreground: boolean): Promise<number> 
   const connections = new Set<Promise<void>>();
   let connNo = 0;
   try {
-    for (;;) {
-      let conn: TcpConnection | undefined;
-      try {
-        conn = await listener.accept({ signal: stopper.signal });
-      } catch (e) {
-        if (isAbort(e)) break;
-        throw e;
-      }
-      if (conn === undefined) break;
+    await acceptEach(listener, stopper.signal, (conn) => {
       const served = serveConnection(ctx, conn, logs, ++connNo).finally(() => connections.delete(served));
       connections.add(served);
-    }
+    });
   } finally {
     listener.close();
     ctx.signal.removeEventListener("abort", onKill);
