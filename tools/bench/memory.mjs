@@ -40,8 +40,25 @@ export function controlBytesPerPod(n = 1000) {
     spec: { replicas: n, selector: { matchLabels: { app: "bench" } }, template: { metadata: { labels: { app: "bench" } }, spec: { containers: [{ name: "c", image: "nginx" }] } } },
   });
   c.run(60_000);
-  const pods = c.api.list("pods", "default").items.length;
-  const bytes = (heap() - h0) / pods;
+  const items = c.api.list("pods", "default").items;
+  const bytes = (heap() - h0) / items.length;
+  const objectBytes = items.reduce((n, p) => n + JSON.stringify(p).length, 0) / items.length;
   c.stop();
-  return bytes;
+  return { bytes, objectBytes };
+}
+
+/** Heap bytes of a bare network namespace with a veth pair on a bridge, as a pod's sandbox has. */
+export function bareNetnsBytes(n = 100) {
+  const host = bootHost({ name: "node1", seed: 1, role: "node", nics: [] });
+  const kernel = host.kernel;
+  const br = kernel.createBridge(kernel.root, "cni0");
+  const keep = [];
+  const h0 = heap();
+  for (let i = 0; i < n; i++) {
+    const ns = kernel.createNetns();
+    const [v] = kernel.createVeth(kernel.root, `veth${i}`, "eth0", { peerNs: ns });
+    br.addPort(v);
+    keep.push(ns);
+  }
+  return (heap() - h0) / n;
 }

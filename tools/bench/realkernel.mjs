@@ -87,3 +87,23 @@ export async function realTcpMbps(seconds = 2) {
   await Promise.all([rx.done, tx.done]);
   return (got.bytes * 8) / 1e6 / (got.ms / 1000);
 }
+
+/**
+ * The real iptables-restore loading `text` into a fresh namespace made for it
+ * (kbipt, deleted after): wall ms of the restore alone, or undefined when
+ * there is no iptables or no namespace.
+ */
+export function realRestoreMs(text) {
+  if (realKernelAvailable() !== undefined) return undefined;
+  if (spawnSync("iptables-restore", ["--version"], { stdio: "ignore" }).status !== 0) return undefined;
+  spawnSync("ip", ["netns", "del", "kbipt"], { stdio: "ignore" });
+  if (spawnSync("ip", ["netns", "add", "kbipt"], { stdio: "ignore" }).status !== 0) return undefined;
+  try {
+    const t0 = performance.now();
+    const r = spawnSync("ip", ["netns", "exec", "kbipt", "iptables-restore"], { input: text, encoding: "utf8" });
+    const ms = performance.now() - t0;
+    return r.status === 0 ? ms : undefined;
+  } finally {
+    spawnSync("ip", ["netns", "del", "kbipt"], { stdio: "ignore" });
+  }
+}
