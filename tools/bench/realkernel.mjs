@@ -107,3 +107,11 @@ export function realRestoreMs(text) {
     spawnSync("ip", ["netns", "del", "kbipt"], { stdio: "ignore" });
   }
 }
+
+/** The real kernel's ping RTT (µs, as ping reports its average) from kba to kbb across the bridge; set up first. */
+export function realPingUs(count = 50) {
+  const r = spawnSync("ip", ["netns", "exec", "kba", "ping", "-c", String(count), "-i", "0.01", "-q", "10.0.0.3"], { encoding: "utf8" });
+  const m = /= ([\d.]+)\/([\d.]+)\//.exec(r.stdout ?? "");
+  if (!m) throw new Error(`ping: ${r.stdout}${r.stderr}`);
+  return Number(m[2]) * 1000;
+}
