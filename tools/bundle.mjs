@@ -7,8 +7,9 @@
 //
 //   node tools/bundle.mjs dist/worker.js [dist/other.js …]
 import { build } from "esbuild";
-import { writeFileSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 
 // Everything goes in but msgpackr's optional native addon (and what host workers never load).
 const EXTERNAL = ["msgpackr-extract", "piscina", "esbuild"];
@@ -30,5 +31,10 @@ for (const entry of process.argv.slice(2)) {
     logLevel: "warning",
   });
   const inputs = Object.keys(result.metafile.inputs).map((p) => resolve(p));
-  writeFileSync(out.replace(/\.js$/, ".inputs.json"), JSON.stringify(inputs) + "\n");
+  // The inputs' contents too: a cache restore (nx) can leave the bundle older than its inputs on disk.
+  const hash = createHash("sha256");
+  for (const input of inputs) hash.update(readFileSync(input));
+  // Paths relative to the bundle: a cache restored into another checkout still finds them.
+  const rel = inputs.map((p) => relative(dirname(out), p));
+  writeFileSync(out.replace(/\.js$/, ".inputs.json"), JSON.stringify({ inputs: rel, sha256: hash.digest("hex") }) + "\n");
 }

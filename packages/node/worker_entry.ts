@@ -1,11 +1,14 @@
 /**
  * Which script a host worker starts from: the entry's bundle (one module,
- * made by `tools/bundle.mjs` at build time) when there is one and it is not
- * older than any file it was made from; otherwise the entry itself. A
+ * made by `tools/bundle.mjs` at build time) when there is one and the files
+ * it was made from are unchanged — not newer on disk, or newer with the
+ * same contents (as after a cache restore); otherwise the entry itself. A
  * bundle loads in a fraction of the time two hundred modules take, and the
  * check keeps a rebuild of one package with `tsc -b` from running old code.
  */
+import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const chosen = new Map<string, URL>();
@@ -25,9 +28,14 @@ function freshBundle(entry: URL): URL | undefined {
   const bundle = path.replace(/\.js$/, ".bundle.js");
   try {
     const built = statSync(bundle).mtimeMs;
-    const inputs = JSON.parse(readFileSync(bundle.replace(/\.js$/, ".inputs.json"), "utf8")) as string[];
-    for (const input of inputs) if (statSync(input).mtimeMs > built) return undefined;
-    return pathToFileURL(bundle);
+    const made = JSON.parse(readFileSync(bundle.replace(/\.js$/, ".inputs.json"), "utf8")) as { inputs: string[]; sha256: string };
+    // Paths are relative to the bundle's folder.
+    const inputs = made.inputs.map((p) => resolve(dirname(bundle), p));
+    if (inputs.every((input) => statSync(input).mtimeMs <= built)) return pathToFileURL(bundle);
+    // Newer files on disk (a rebuild, or a cache restore that wrote them after the bundle): same contents?
+    const hash = createHash("sha256");
+    for (const input of inputs) hash.update(readFileSync(input));
+    return hash.digest("hex") === made.sha256 ? pathToFileURL(bundle) : undefined;
   } catch {
     return undefined;
   }
