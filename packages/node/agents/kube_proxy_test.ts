@@ -1,29 +1,10 @@
 import test from "ava";
-import type { ApiClient, EndpointSlice, KubeObject, Service, WatchEvent } from "@kemu/api";
-import { runCommand, testHost } from "../_testing.ts";
+import type { EndpointSlice, Service } from "@kemu/api";
+import { fakeWatchApi, runCommand, testHost } from "../_testing.ts";
 import { KubeProxy } from "./kube_proxy.ts";
 
 /** An ApiClient that only watches: `emit` sends events to the watchers of a resource. */
-function watchOnlyApi(): { api: ApiClient; emit: (resource: string, ev: WatchEvent) => void } {
-  const watchers = new Map<string, Array<(ev: WatchEvent) => void>>();
-  const unsupported = () => Promise.reject(new Error("not in this fake"));
-  const api = {
-    get: unsupported,
-    list: unsupported,
-    create: unsupported,
-    update: unsupported,
-    updateStatus: unsupported,
-    patch: unsupported,
-    delete: unsupported,
-    watch: <T extends KubeObject>(resource: string, _ns: string, _o: unknown, onEvent: (ev: WatchEvent<T>) => void) => {
-      const list = watchers.get(resource) ?? [];
-      list.push(onEvent as (ev: WatchEvent) => void);
-      watchers.set(resource, list);
-      return () => {};
-    },
-  } as unknown as ApiClient;
-  return { api, emit: (resource, ev) => watchers.get(resource)?.forEach((w) => w(ev)) };
-}
+const watchOnlyApi = () => fakeWatchApi();
 
 const SERVICE: Service = {
   apiVersion: "v1",

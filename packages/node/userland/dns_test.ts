@@ -1,7 +1,7 @@
 import test from "ava";
-import type { ApiClient, EndpointSlice, KubeObject, Service, WatchEvent } from "@kemu/api";
+import type { ApiClient, EndpointSlice, KubeObject, Service } from "@kemu/api";
 import { DNS_TYPE_A, DNS_TYPE_AAAA, DNS_TYPE_PTR, DNS_TYPE_SRV, DNS_TYPE_TXT, formatIpv4Addr, parseIpv4Addr } from "@kemu/wire";
-import { runCommand } from "../_testing.ts";
+import { fakeWatchApi, runCommand } from "../_testing.ts";
 import type { Host } from "../host.ts";
 import { BufferOutput, EMPTY_INPUT } from "../process.ts";
 import { Vfs } from "../vfs.ts";
@@ -10,22 +10,7 @@ import { DEFAULT_COREFILE, type DnsClusterState, kubernetesAnswer, parseCorefile
 import { parseResolvConf, searchCandidates } from "./dns.ts";
 
 /** An ApiClient whose watches replay `objects` of the resource as ADDED events. */
-function staticApi(objects: Record<string, KubeObject[]>): ApiClient {
-  const unsupported = () => Promise.reject(new Error("not in this fake"));
-  return {
-    get: unsupported,
-    list: unsupported,
-    create: unsupported,
-    update: unsupported,
-    updateStatus: unsupported,
-    patch: unsupported,
-    delete: unsupported,
-    watch: <T extends KubeObject>(resource: string, _ns: string, _o: unknown, onEvent: (ev: WatchEvent<T>) => void) => {
-      for (const o of objects[resource] ?? []) onEvent({ type: "ADDED", object: o as T });
-      return () => {};
-    },
-  } as unknown as ApiClient;
-}
+const staticApi = (objects: Record<string, KubeObject[]>): ApiClient => fakeWatchApi(objects).api;
 
 function service(ns: string, name: string, clusterIP: string, ports: NonNullable<Service["spec"]["ports"]>): Service {
   return { apiVersion: "v1", kind: "Service", metadata: { namespace: ns, name }, spec: { clusterIP, ports, selector: { app: name } } };

@@ -1,6 +1,6 @@
 import test from "ava";
-import type { ApiClient, EndpointSlice, Ingress, IngressClass, KubeObject, Service, WatchEvent } from "@kemu/api";
-import { runCommand } from "../_testing.ts";
+import type { ApiClient, EndpointSlice, Ingress, IngressClass, KubeObject, Service } from "@kemu/api";
+import { fakeWatchApi, runCommand } from "../_testing.ts";
 import { BufferOutput, EMPTY_INPUT } from "../process.ts";
 import { recordedHost } from "./_net_fixture.ts";
 import { buildRouting, endpointsOf, ingressErrorPage, routeRequest, servesIngress } from "./ingress_nginx.ts";
@@ -93,22 +93,7 @@ test("a Service port's endpoints are its ready pod addresses with the target por
   t.deepEqual(endpointsOf(undefined, [SLICE], 80), []);
 });
 
-function staticApi(objects: Record<string, KubeObject[]>): ApiClient {
-  const unsupported = () => Promise.reject(new Error("not in this fake"));
-  return {
-    get: unsupported,
-    list: unsupported,
-    create: unsupported,
-    update: unsupported,
-    updateStatus: unsupported,
-    patch: unsupported,
-    delete: unsupported,
-    watch: <T extends KubeObject>(resource: string, _ns: string, _o: unknown, onEvent: (ev: WatchEvent<T>) => void) => {
-      for (const o of objects[resource] ?? []) onEvent({ type: "ADDED", object: o as T });
-      return () => {};
-    },
-  } as unknown as ApiClient;
-}
+const staticApi = (objects: Record<string, KubeObject[]>): ApiClient => fakeWatchApi(objects).api;
 
 test("the controller proxies a request to the Service's endpoint (pod IP and target port) and answers 404 for no rule", async (t) => {
   // The controller in namespace ktc (172.17.0.2); the backend, busybox httpd on :8080, is the host (172.17.0.1).
