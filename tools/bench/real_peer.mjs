@@ -1,5 +1,5 @@
 // The real-kernel side of figure 2: a tiny UDP/TCP sender or receiver, run
-// inside `ip netns exec`. argv: mode (udp-rx|udp-tx|tcp-rx|tcp-tx) host port seconds
+// inside `ip netns exec`. argv: mode (udp-rx|udp-tx|udp-echo|udp-rtt|tcp-rx|tcp-tx) host port seconds
 import dgram from "node:dgram";
 import net from "node:net";
 
@@ -7,7 +7,31 @@ const [mode, host, portText, secondsText] = process.argv.slice(2);
 const port = Number(portText);
 const seconds = Number(secondsText);
 
-if (mode === "udp-rx") {
+if (mode === "udp-echo") {
+  // Answers every datagram with itself, for `seconds`.
+  const s = dgram.createSocket("udp4");
+  s.on("message", (m, from) => s.send(m, from.port, from.address));
+  s.bind(port, host, () => process.stdout.write("ready\n"));
+  setTimeout(() => process.exit(0), seconds * 1000);
+} else if (mode === "udp-rtt") {
+  // 50 round trips one after another; prints the mean RTT in µs.
+  const s = dgram.createSocket("udp4");
+  const rtts = [];
+  let t0 = 0;
+  const ping = () => {
+    t0 = performance.now();
+    s.send(Buffer.alloc(56), port, host);
+  };
+  s.on("message", () => {
+    rtts.push((performance.now() - t0) * 1000);
+    if (rtts.length < 50) setTimeout(ping, 10);
+    else {
+      process.stdout.write(`${JSON.stringify({ us: rtts.reduce((a, b) => a + b, 0) / rtts.length })}\n`);
+      process.exit(0);
+    }
+  });
+  s.bind(0, () => ping());
+} else if (mode === "udp-rx") {
   const s = dgram.createSocket({ type: "udp4", recvBufferSize: 4 << 20 });
   let n = 0;
   let t0 = 0;

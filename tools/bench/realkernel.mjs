@@ -78,6 +78,16 @@ export async function realUdpPps(seconds = 2) {
   return { pps: got.packets / (got.ms / 1000), sent, received: got.packets };
 }
 
+/** Mean RTT (µs) of 56-byte UDP echoes across the real veth+bridge, Node on both sides (for machines without ping). */
+export async function realUdpRttUs() {
+  const echo = peer("kbb", ["udp-echo", "10.0.0.3", "9007", "10"]);
+  await echo.next();
+  const rtt = peer("kba", ["udp-rtt", "10.0.0.3", "9007", "0"]);
+  const got = JSON.parse(await rtt.next());
+  await rtt.done;
+  return got.us;
+}
+
 /** Mbit/s of a Node net bulk transfer across the real veth+bridge. */
 export async function realTcpMbps(seconds = 2) {
   const rx = peer("kbb", ["tcp-rx", "10.0.0.3", "5001", "0"]);
