@@ -79,10 +79,13 @@ export async function realUdpPps(seconds = 2) {
 }
 
 /** Mean RTT (µs) of 56-byte UDP echoes across the real veth+bridge, Node on both sides (for machines without ping). */
+let echoPort = 9100;
 export async function realUdpRttUs() {
-  const echo = peer("kbb", ["udp-echo", "10.0.0.3", "9007", "10"]);
+  // A port of its own each time: the last echo peer may still hold its port.
+  const port = String(echoPort++);
+  const echo = peer("kbb", ["udp-echo", "10.0.0.3", port, "5"]);
   await echo.next();
-  const rtt = peer("kba", ["udp-rtt", "10.0.0.3", "9007", "0"]);
+  const rtt = peer("kba", ["udp-rtt", "10.0.0.3", port, "0"]);
   const got = JSON.parse(await rtt.next());
   await rtt.done;
   return got.us;
