@@ -16,7 +16,7 @@ import { bareNetnsBytes, controlBytesPerPod, nodeBytesPerContainer } from "./mem
 import { podToPod } from "./podpath.mjs";
 import { realKernelAvailable, realPingUs, realRestoreMs, realTcpMbps, realUdpPps, realUdpRttUs, setUp, tearDown } from "./realkernel.mjs";
 import { bareWorkers, bootCluster, controlPlanePods, crossHost, podsRunning, scenarioWall } from "./scale.mjs";
-import { firstPacketUs, kubeProxyNat, syncMs } from "./services.mjs";
+import { firstPacketUs, kubeProxyRestore, syncMs } from "./services.mjs";
 import { ipvsFirstPacketUs, ipvsSyncMs } from "./services_ipvs.mjs";
 import { underlayFrames } from "./underlay.mjs";
 
@@ -169,9 +169,9 @@ await guarded("services", async () => {
   for (const n of ns) {
     log(`services: iptables-restore of ${n} Services' nat rules, first-packet cost…`);
     const sync = median(await repeat(n >= 10000 ? 1 : 3, () => syncMs(n)));
-    const real = noReal ? undefined : realRestoreMs(kubeProxyNat(n));
+    const real = noReal ? undefined : realRestoreMs(kubeProxyRestore(n));
     syncs[n] = sync;
-    row({ figure: `services: ${n} Services, iptables-restore (kube-proxy sync, nat table)`, unit: "ms", kemu: sync, baseline: real, baselineName: real === undefined ? "n/a (no real iptables-restore here)" : "the real iptables-restore, same text, in a namespace", ratio: real === undefined ? undefined : sync / real, target: n === 10000 ? { max: 1000 } : undefined, status: n === 10000 ? status(sync, { max: 1000 }) : "—" });
+    row({ figure: `services: ${n} Services, iptables-restore of kube-proxy's rules (filter + nat)`, unit: "ms", kemu: sync, baseline: real, baselineName: real === undefined ? "n/a (no real iptables-restore here)" : "the real iptables-restore, same text, in a namespace", ratio: real === undefined ? undefined : sync / real, target: n === 10000 ? { max: 1000 } : undefined, status: n === 10000 ? status(sync, { max: 1000 }) : "—" });
   }
   // First-packet costs: interleaved rounds, so warm-up and drift hit every size alike.
   log("services: first-packet cost, interleaved rounds…");

@@ -1,47 +1,57 @@
-// Figure 4 (Services): kube-proxy-style iptables rules for N Services (2
+// Figure 4 (Services): kube-proxy's iptables rules for N Services (2
 // endpoints each) loaded with iptables-restore into the netfilter engine,
 // and the wall cost of a new connection's first packet through them.
 import { netfilterOf, runRestore, UdpSocket } from "@kemu/kernel";
 import { parseCidr } from "@kemu/wire";
+import { jumpRules, proxyRules } from "../../packages/node/dist/agents/kube_proxy_rules.js";
 import { twoPods } from "./datapath.mjs";
 
-const hash = (s, n) => {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return (h >>> 0).toString(36).toUpperCase().padStart(7, "0").slice(0, 7) + n.toString(36).toUpperCase();
-};
-const clusterIp = (i) => `10.96.${(i >> 8) & 255}.${i & 255}`;
+/** ClusterIP of the i-th bench Service, in 10.96.0.0/12. */
+export const clusterIp = (i) => `10.96.${((i + 1) >> 8) & 255}.${(i + 1) & 255}`;
 
-/** The nat table kube-proxy (iptables mode) writes for `n` UDP Services, each with 2 endpoints. */
-export function kubeProxyNat(n) {
-  const chains = [":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]", ":POSTROUTING ACCEPT [0:0]"];
-  chains.push(":KUBE-SERVICES - [0:0]", ":KUBE-MARK-MASQ - [0:0]", ":KUBE-POSTROUTING - [0:0]");
-  const rules = [
-    "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
-    "-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
-    "-A POSTROUTING -m comment --comment \"kubernetes postrouting rules\" -j KUBE-POSTROUTING",
-    "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000",
-    "-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN",
-  ];
+/** `n` UDP Services `svc0`… (port 53), each with two ready endpoints 10.0.0.3:9000 and :9001. */
+export function benchObjects(n) {
+  const services = [];
+  const endpointSlices = [];
   for (let i = 0; i < n; i++) {
-    const svc = `KUBE-SVC-${hash(`svc${i}`, i)}`;
-    const seps = [0, 1].map((e) => `KUBE-SEP-${hash(`sep${i}.${e}`, i)}`);
-    chains.push(`:${svc} - [0:0]`, ...seps.map((s) => `:${s} - [0:0]`));
-    rules.push(`-A KUBE-SERVICES -d ${clusterIp(i)}/32 -p udp -m comment --comment "default/svc${i}:dns cluster IP" -m udp --dport 53 -j ${svc}`);
-    rules.push(`-A ${svc} -m comment --comment "default/svc${i}:dns -> 10.0.0.3:9000" -m statistic --mode random --probability 0.50000000000 -j ${seps[0]}`);
-    rules.push(`-A ${svc} -m comment --comment "default/svc${i}:dns -> 10.0.0.3:9001" -j ${seps[1]}`);
-    seps.forEach((sep, e) => {
-      rules.push(`-A ${sep} -s 10.0.0.3/32 -m comment --comment "default/svc${i}:dns" -j KUBE-MARK-MASQ`);
-      rules.push(`-A ${sep} -p udp -m comment --comment "default/svc${i}:dns" -m udp -j DNAT --to-destination 10.0.0.3:${9000 + e}`);
-    });
+    const name = `svc${i}`;
+    services.push({ apiVersion: "v1", kind: "Service", metadata: { namespace: "default", name }, spec: { clusterIP: clusterIp(i), ports: [{ name: "dns", port: 53, protocol: "UDP" }] } });
+    for (const [suffix, port] of [["x", 9000], ["y", 9001]]) {
+      endpointSlices.push({
+        apiVersion: "discovery.k8s.io/v1",
+        kind: "EndpointSlice",
+        metadata: { namespace: "default", name: `${name}-${suffix}`, labels: { "kubernetes.io/service-name": name } },
+        addressType: "IPv4",
+        endpoints: [{ addresses: ["10.0.0.3"], conditions: { ready: true } }],
+        ports: [{ name: "dns", port, protocol: "UDP" }],
+      });
+    }
   }
-  return `*nat\n${chains.join("\n")}\n${rules.join("\n")}\nCOMMIT\n`;
+  return { services, endpointSlices };
+}
+
+/**
+ * What kube-proxy (iptables mode) loads for `n` bench Services: its own
+ * proxyRules output, with the jump rules from the built-in chains that it
+ * ensures with `iptables -I` written in as well (same order as -I leaves them).
+ */
+export function kubeProxyRestore(n) {
+  const { restore } = proxyRules({ ...benchObjects(n), nodeName: "node1", clusterCIDR: "10.0.0.0/24" });
+  const quote = (a) => (/\s/.test(a) ? `"${a}"` : a);
+  // Each table's jump rules go in before its COMMIT; -I leaves them in reverse list order.
+  return restore.replace(/^\*(\w+)\n([^]*?)^COMMIT$/gm, (_, table, body) => {
+    const jumps = jumpRules()
+      .filter((j) => j.table === table)
+      .reverse()
+      .map((j) => `-A ${j.chain} ${j.args.map(quote).join(" ")}\n`);
+    return `*${table}\n${body}${jumps.join("")}COMMIT`;
+  });
 }
 
 /** Restores `n` Services' rules into pod a's namespace: wall ms. */
 export function syncMs(n) {
   const { a } = twoPods();
-  const text = kubeProxyNat(n);
+  const text = kubeProxyRestore(n);
   globalThis.gc?.();
   const t0 = performance.now();
   const r = runRestore(netfilterOf(a), text);
@@ -58,7 +68,7 @@ export function firstPacketUs(n, flows = 2000) {
   const { clock, a, b } = twoPods();
   // ClusterIPs are routed like everything off-link: via the bridge (the node).
   a.addRoute({ dst: 0, dstLen: 0, gateway: parseCidr("10.0.0.1/32").addr });
-  const r = runRestore(netfilterOf(a), kubeProxyNat(n));
+  const r = runRestore(netfilterOf(a), kubeProxyRestore(n));
   if (r.exit !== 0) throw new Error(`iptables-restore: ${r.stderr}`);
   return timeFirstPackets({ clock, from: a, to: b, dst: parseCidr(clusterIp(n - 1)).addr, port: 53, serverPorts: [9000, 9001], flows });
 }

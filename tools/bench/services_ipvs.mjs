@@ -6,36 +6,15 @@ import { netfilterOf, runRestore } from "@kemu/kernel";
 import { parseCidr } from "@kemu/wire";
 import { ipvsProxyState } from "../../packages/node/dist/agents/kube_proxy_ipvs.js";
 import { twoPods } from "./datapath.mjs";
-import { timeFirstPackets } from "./services.mjs";
+import { benchObjects, clusterIp, timeFirstPackets } from "./services.mjs";
 
 const ip = (s) => parseCidr(`${s}/32`).addr;
-const clusterIp = (i) => `10.96.${((i + 1) >> 8) & 255}.${(i + 1) & 255}`;
-
-function objects(n) {
-  const services = [];
-  const endpointSlices = [];
-  for (let i = 0; i < n; i++) {
-    const name = `svc${i}`;
-    services.push({ apiVersion: "v1", kind: "Service", metadata: { namespace: "default", name }, spec: { clusterIP: clusterIp(i), ports: [{ name: "dns", port: 53, protocol: "UDP" }] } });
-    endpointSlices.push({
-      apiVersion: "discovery.k8s.io/v1",
-      kind: "EndpointSlice",
-      metadata: { namespace: "default", name: `${name}-x`, labels: { "kubernetes.io/service-name": name } },
-      addressType: "IPv4",
-      endpoints: [{ addresses: ["10.0.0.3"], conditions: { ready: true } }],
-      ports: [{ name: "dns", port: 9000, protocol: "UDP" }],
-    });
-    endpointSlices.push({ ...endpointSlices.at(-1), metadata: { ...endpointSlices.at(-1).metadata, name: `${name}-y` }, ports: [{ name: "dns", port: 9001, protocol: "UDP" }] });
-  }
-  return { services, endpointSlices };
-}
-
 /** One full ipvs-mode sync of `n` Services into the root namespace of a two-pod kernel; wall ms and the kernel. */
 function sync(n) {
   const pods = twoPods();
   const root = pods.kernel.root;
   root.sysctl.set("net.ipv4.ip_forward", "1");
-  const input = objects(n);
+  const input = benchObjects(n);
   globalThis.gc?.();
   const t0 = performance.now();
   const state = ipvsProxyState({ ...input, nodeName: "node1", nodeAddresses: ["10.0.0.1"], clusterCIDR: "10.0.0.0/24" });

@@ -199,8 +199,12 @@ export class Ipvs {
       }
       case "lc":
       case "wlc": {
-        // Fewest connections (per unit of weight), the first of equals.
-        const load = (d: IpvsDest) => this.connections(s, d).active * 256 + this.connections(s, d).inactive;
+        // Fewest connections (active ones weigh 256 inactive ones, as ip_vs_dest_conn_overhead), per unit of weight; the first of equals.
+        const loads = new Map<IpvsDest, number>();
+        for (const c of this.liveConnections()) {
+          if (c.service === s) loads.set(c.dest, (loads.get(c.dest) ?? 0) + (c.state === "ESTABLISHED" ? 256 : 1));
+        }
+        const load = (d: IpvsDest) => loads.get(d) ?? 0;
         let best = live[0]!;
         for (const d of live.slice(1)) if (load(d) * best.weight < load(best) * d.weight) best = d;
         return best;
