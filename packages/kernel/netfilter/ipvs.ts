@@ -183,6 +183,7 @@ export class Ipvs {
     if (s.persistent !== undefined) {
       const t = this.#templates.get(tkey);
       if (t !== undefined && t.until > now && live.includes(t.dest)) dest = t.dest;
+      else if (t !== undefined) this.#templates.delete(tkey);
     }
     dest ??= this.#pick(s, live, client);
     if (s.persistent !== undefined) this.#templates.set(tkey, { dest, until: now + s.persistent * 1000 });
