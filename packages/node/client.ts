@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { pack, unpack } from "msgpackr";
 import type { Reply, Request, WorkerInit } from "./protocol.ts";
-import { workerEntry } from "./worker_entry.ts";
+import { workerEntry, workerScript } from "./worker_entry.ts";
 
 /** The young generation of a host worker's heap, MB. */
 const YOUNG_GENERATION_MB = 4;
@@ -35,7 +35,8 @@ export class HostClient {
     readonly entry: URL = workerEntry(new URL("./worker.js", import.meta.url)),
   ) {
     // A small young generation: an idle host's RSS is mostly heap V8 grew and kept (27 → 24.6 MB per host, boot time unchanged).
-    this.#worker = new Worker(entry, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
+    const { script, argv } = workerScript(entry);
+    this.#worker = new Worker(script, { argv, workerData: init, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
     this.#worker.on("message", (data: Uint8Array) => this.#onMessage(unpack(data) as Reply));
     this.#worker.on("error", (err) => this.#fail(err));
     this.#worker.on("exit", (code) => this.#fail(new Error(`host ${init.name} stopped (exit ${code})`)));
