@@ -34,6 +34,8 @@ for (const entry of process.argv.slice(2)) {
       js: 'var __kemu_import_meta_url = require("node:url").pathToFileURL(__filename).href;\n' +
         'var __kemu_import_meta_resolve = (s) => require("node:url").pathToFileURL(require.resolve(s)).href;',
     },
+    // No indentation or comments: a third less source for every worker to read and keep.
+    minifyWhitespace: true,
     metafile: true,
     logLevel: "warning",
   });

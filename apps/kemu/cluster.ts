@@ -1,5 +1,5 @@
 import type { BusMessage, RoundReport, WireLocation, WorkerInit } from "@kemu/node";
-import { HostClient } from "@kemu/node";
+import { HostClient, startHosts } from "@kemu/node";
 import { Ring } from "@kemu/underlay";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -49,8 +49,7 @@ export async function startCluster(spec: ClusterSpec): Promise<ClusterDriver> {
       } satisfies WorkerInit,
     }),
   );
-  const clients = inits.filter((h) => !h.spare).map((h) => new HostClient(h.init, h.entry));
-  await Promise.all(clients.map((c) => c.request({ type: "now" })));
+  const clients = await startHosts(inits.filter((h) => !h.spare));
   const lookahead = Math.min(...topo.segments.map((s) => s.latencyMs));
   const cluster = new WorkerCluster(clients, spec.time, lookahead, epochWall);
   for (const h of inits.filter((h) => h.spare)) cluster.spares.set(h.init.name, { init: h.init, entry: h.entry });

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { pack, unpack } from "msgpackr";
 import type { Reply, Request, WorkerInit } from "./protocol.ts";
-import { workerEntry, workerScript } from "./worker_entry.ts";
+import { lacksCodeCache, workerEntry, workerScript } from "./worker_entry.ts";
 
 /** The young generation of a host worker's heap, MB. */
 const YOUNG_GENERATION_MB = 4;
@@ -119,4 +119,30 @@ export class HostClient {
     for (const s of this.#sessions.values()) s.exited(255);
     this.#sessions.clear();
   }
+}
+
+/**
+ * Starts one worker per host, each booted (answering), in the order given.
+ * When a bundle has no code cache yet, one worker of it boots first and
+ * writes the cache, so that the others deserialize what it compiled
+ * instead of compiling the bundle each (a hundred nodes share one bundle).
+ */
+export async function startHosts(hosts: readonly { init: WorkerInit; entry?: URL | undefined }[]): Promise<HostClient[]> {
+  const clients: (HostClient | undefined)[] = hosts.map(() => undefined);
+  const cold = new Map<string, number>();
+  hosts.forEach((h, i) => {
+    if (h.entry !== undefined && !cold.has(h.entry.href) && lacksCodeCache(h.entry)) cold.set(h.entry.href, i);
+  });
+  await Promise.all(
+    [...cold.values()].map(async (i) => {
+      const c = new HostClient(hosts[i]!.init, hosts[i]!.entry);
+      clients[i] = c;
+      await c.request({ type: "now" });
+      await c.request({ type: "code-cache" });
+    }),
+  );
+  hosts.forEach((h, i) => (clients[i] ??= new HostClient(h.init, h.entry)));
+  const started = clients as HostClient[];
+  await Promise.all(started.map((c) => c.request({ type: "now" })));
+  return started;
 }

@@ -22,6 +22,7 @@ import { EventLoop, Netem, NETEM_NONE, type NetemConfig } from "@kemu/kernel";
 import { BusApiClient } from "./api_bus.ts";
 import { Bus, type BusMessage } from "./bus.ts";
 import { CaptureSet } from "./capture.ts";
+import { writeCodeCacheNow } from "./code_cache.ts";
 import type { DockerRuntime } from "./docker/runtime.ts";
 import { drainMicrotasks, type ExecResult, type Host, type ProcessSpec } from "./host.ts";
 import { bootHost } from "./node.ts";
@@ -337,6 +338,8 @@ export function runHostWorker(extend?: HostExtension): void {
         return clock.now();
       case "now":
         return clock.now();
+      case "code-cache":
+        return writeCodeCacheNow();
       case "shell": {
         pump.start();
         const s = new ShellSession(host, {

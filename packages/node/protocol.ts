@@ -16,6 +16,8 @@ export type Request =
   | { type: "exec"; id: number; location: WireLocation; command: string; stdin?: string }
   | { type: "locate"; id: number; location: WireLocation }
   | { type: "advance"; id: number; ms: number }
+  /** Write the code cache of this worker's bundle now, if it had none (see code_cache.ts): whether it did. */
+  | { type: "code-cache"; id: number }
   /** Lockstep time: start a command without waiting; its result comes in a round's report. */
   | { type: "start"; id: number; job: number; location: WireLocation; command: string; stdin?: string }
   /** Lockstep time: take arrived frames, run every event before `until`, then stand at `until`. */

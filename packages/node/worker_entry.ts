@@ -8,7 +8,7 @@
  * package with `tsc -b` from running old code.
  */
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -54,6 +54,12 @@ export function workerScript(entry: URL): { script: URL; argv: string[] } {
   const cache = entry.searchParams.get("cache");
   if (bundle === null || cache === null) return { script: entry, argv: [] };
   return { script: new URL(entry.pathname, entry), argv: [bundle, cache] };
+}
+
+/** Whether workers on `entry` (as workerEntry chose it) would compile their bundle: it has no code cache yet. */
+export function lacksCodeCache(entry: URL): boolean {
+  const cache = entry.searchParams.get("cache");
+  return cache !== null && !existsSync(cache);
 }
 
 /**
