@@ -6,6 +6,7 @@ import type { HostRole } from "./protocol.ts";
 import { corednsCommands } from "./userland/coredns.ts";
 import { ingressNginxCommands } from "./userland/ingress_nginx.ts";
 import { dnsResolver } from "./userland/dns.ts";
+import { iperf3Commands } from "./userland/iperf3.ts";
 import { nginxCommands } from "./userland/nginx.ts";
 import { busyboxCommands, hostCommands } from "./userland/tables.ts";
 import type { EventLoop } from "@kemu/kernel";
@@ -72,6 +73,9 @@ export function bootHost(config: HostConfig): Host {
     // The ingress-nginx controller; like CoreDNS, its pods reach the API as the host service "api".
     const ingress = { commands: busyboxCommands(ingressNginxCommands), defaultCmd: ["/nginx-ingress-controller"], id: "sha256:4de4f6ed8fb3b2d1d2cc3e3f7e6a2b4cd9ef0cb6a3c7bb2aefb7e4b5c5f2d04e" };
     runtime.images.set("registry.k8s.io/ingress-nginx/controller", { name: "registry.k8s.io/ingress-nginx/controller", ...ingress });
+    // networkstatic/iperf3: ENTRYPOINT ["iperf3"], no CMD. A fixed ID, so adding it draws nothing from the host's random source.
+    const iperf3Image = { name: "networkstatic/iperf3", commands: busyboxCommands(iperf3Commands), defaultCmd: [], entrypoint: ["iperf3"], id: "sha256:7e9f4a1c2b5d8e3f6a0c9b2d4e7f1a3c5b8d0e2f4a6c8e1b3d5f7a9c2e4b6d8f" };
+    runtime.images.set("networkstatic/iperf3", iperf3Image);
     host.provide("docker", runtime);
   }
   return host;

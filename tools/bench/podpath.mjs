@@ -2,6 +2,7 @@
 // with 100 Services' kube-proxy rules installed on both nodes, in real-time
 // mode (one worker thread per host, frames over the shared-memory underlay).
 import { startCluster } from "@kemu/cli/dist/cluster.js";
+import { receiverMbps } from "./scale.mjs";
 
 const control = { kind: "host", host: "control" };
 const pod = (name) => ({ kind: "pod", namespace: "default", pod: name });
@@ -19,7 +20,7 @@ spec:
   nodeName: ${node}
   containers:
   - name: c
-    image: busybox
+    image: networkstatic/iperf3
     command: ["sleep", "3600"]`);
   }
   for (let i = 0; i < services; i++) {
@@ -37,8 +38,8 @@ spec:
   return docs.join("\n---\n") + "\n";
 }
 
-/** ping RTT and TCP Mbit/s from pod a (node1) to pod b (node2), and how many rules node1 holds. */
-export async function podToPod({ services = 100, lines = 200_000 } = {}) {
+/** ping RTT and iperf3's TCP Mbit/s from pod a (node1) to pod b (node2), and how many rules node1 holds. */
+export async function podToPod({ services = 100, seconds = 3 } = {}) {
   const d = await startCluster({ nodes: 2, seed: 1, time: "real", capture: false, backend: "vxlan" });
   try {
     const a = await d.exec(control, "kubectl apply -f -", { stdin: manifest(services) });
@@ -64,15 +65,12 @@ export async function podToPod({ services = 100, lines = 200_000 } = {}) {
     if (!m) throw new Error(`ping: ${p.stdout}${p.stderr}`);
     const rttUs = Number(m[2]) * 1000;
 
-    let bytes = 0;
-    for (let i = 1; i <= lines; i++) bytes += String(i).length + 1;
-    const listener = d.exec(pod("bench-b"), "nc -l -p 5001 | wc -c");
+    const srv = d.exec(pod("bench-b"), "iperf3 -s -1");
     await sleep(300);
-    let t0 = performance.now();
-    const c = await d.exec(pod("bench-a"), `seq 1 ${lines} | nc ${ipB} 5001`);
-    const got = await listener;
-    const tcpMbps = (bytes * 8) / 1e6 / ((performance.now() - t0) / 1000);
-    if (c.exit !== 0 || Number(got.stdout.trim()) !== bytes) throw new Error(`nc: sent ${bytes}, got ${got.stdout.trim()} ${c.stderr}${got.stderr}`);
+    const c = await d.exec(pod("bench-a"), `iperf3 -c ${ipB} -t ${seconds}`);
+    const s = await srv;
+    if (c.exit !== 0 || s.exit !== 0) throw new Error(`iperf3: ${c.stdout}${c.stderr}${s.stdout}${s.stderr}`);
+    const tcpMbps = receiverMbps(c.stdout);
 
     return { rttUs, tcpMbps, rules };
   } finally {

@@ -87,7 +87,7 @@ export async function scenarioWall(time) {
  * Across two nodes over the underlay (host → host, worker → worker through
  * the shared-memory rings), real-time mode: ping RTT and a TCP transfer with nc.
  */
-export async function crossHost({ lines = 200_000 } = {}) {
+export async function crossHost({ seconds = 3 } = {}) {
   const d = await startCluster({ nodes: 2, seed: 1, time: "real", capture: false });
   try {
     const node = (n) => ({ kind: "host", host: `node${n}` });
@@ -96,27 +96,33 @@ export async function crossHost({ lines = 200_000 } = {}) {
     const m = /= ([\d.]+)\/([\d.]+)\/([\d.]+)/.exec(p.stdout);
     if (!m) throw new Error(`ping: ${p.stdout}${p.stderr}`);
     const rttUs = Number(m[2]) * 1000;
-    let bytes = 0;
-    for (let i = 1; i <= lines; i++) bytes += String(i).length + 1;
-    const transfer = async (server, addr, port) => {
-      const listener = d.exec(node(server), `nc -l -p ${port} | wc -c`);
-      await new Promise((r) => setTimeout(r, 300));
-      const t0 = performance.now();
-      const c = await d.exec(node(1), `seq 1 ${lines} | nc -N ${addr} ${port}`);
-      const got = await listener;
-      const ms = performance.now() - t0;
-      if (c.exit !== 0 || Number(got.stdout.trim()) !== bytes) throw new Error(`nc: sent ${bytes}, got ${got.stdout.trim()} ${c.stderr}${got.stderr}`);
-      return (bytes * 8) / 1e6 / (ms / 1000);
-    };
-    const tcpMbps = await transfer(2, "192.168.0.12", 5001);
-    const loMbps = await transfer(1, "127.0.0.1", 5002);
-    const t0 = performance.now();
-    await d.exec(node(1), `seq 1 ${lines} | wc -c`);
-    const pipeMbps = (bytes * 8) / 1e6 / ((performance.now() - t0) / 1000);
-    return { rttUs, tcpMbps, loMbps, pipeMbps, bytes };
+    const tcpMbps = await iperf3(d, node(2), node(1), "192.168.0.12", seconds);
+    const loMbps = await iperf3(d, node(1), node(1), "127.0.0.1", seconds);
+    return { rttUs, tcpMbps, loMbps };
   } finally {
     await d.shutdown();
   }
+}
+
+/**
+ * One `iperf3 -c addr -t seconds` from `client` against `iperf3 -s -1` on
+ * `server` (running hosts, real-time mode): the receiver's Mbit/s as the
+ * client prints it.
+ */
+export async function iperf3(d, server, client, addr, seconds) {
+  const srv = d.exec(server, "iperf3 -s -1");
+  await new Promise((r) => setTimeout(r, 300));
+  const c = await d.exec(client, `iperf3 -c ${addr} -t ${seconds}`);
+  const s = await srv;
+  if (c.exit !== 0 || s.exit !== 0) throw new Error(`iperf3: ${c.stdout}${c.stderr}${s.stdout}${s.stderr}`);
+  return receiverMbps(c.stdout);
+}
+
+/** The receiver line's bitrate of an iperf3 client's report, in Mbit/s. */
+export function receiverMbps(report) {
+  const m = /([\d.]+) ([KMG]?)bits\/sec +receiver/.exec(report);
+  if (!m) throw new Error(`iperf3 printed no receiver line:\n${report}`);
+  return Number(m[1]) * { "": 1e-6, K: 1e-3, M: 1, G: 1e3 }[m[2]];
 }
 
 /**

@@ -382,8 +382,8 @@ export class Kubelet {
       void this.#report(rec);
       return;
     }
-    // Kubernetes: command replaces the image's ENTRYPOINT, args its CMD (these images have no ENTRYPOINT).
-    const argv = c.spec.command ? [...c.spec.command, ...(c.spec.args ?? [])] : [...(c.spec.args ?? image.defaultCmd)];
+    // Kubernetes: command replaces the image's ENTRYPOINT (and drops its CMD), args its CMD.
+    const argv = c.spec.command ? [...c.spec.command, ...(c.spec.args ?? [])] : [...(image.entrypoint ?? []), ...(c.spec.args ?? image.defaultCmd)];
     c.controller = new AbortController();
     const spec: ProcessSpec = {
       netns: rec.netns,

@@ -11,6 +11,8 @@ export interface Image {
   readonly name: string;
   readonly commands: CommandTable;
   readonly defaultCmd: readonly string[];
+  /** The image's ENTRYPOINT: the command line is this followed by the CMD (`defaultCmd` or what `docker run` was given). */
+  readonly entrypoint?: readonly string[] | undefined;
   /** The image ID shown by `docker images`, `sha256:` + 64 hex. */
   readonly id: string;
 }
@@ -188,7 +190,7 @@ export class DockerRuntime {
     const id = this.#hex(64);
     const hostname =
       o.hostname ?? (mode === "host" ? this.host.name : joined ? joined.hostname : shortId(id));
-    let cmd = o.cmd.length > 0 ? o.cmd : image.defaultCmd;
+    let cmd = [...(image.entrypoint ?? []), ...(o.cmd.length > 0 ? o.cmd : image.defaultCmd)];
     if (o.tty && cmd.length === 1 && ["sh", "ash", "bash"].includes(cmd[0]!.replace(/^.*\//, ""))) cmd = [...cmd, "-i"];
     const fs = new Vfs();
     const env = new Map<string, string>([

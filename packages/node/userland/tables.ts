@@ -15,14 +15,15 @@ import { conntrackCommands } from "./conntrack_cmd.ts";
 import { ipsetCommands } from "./ipset_cmd.ts";
 import { ipvsadmCommands } from "./ipvsadm.ts";
 import { dnsCommands } from "./dns.ts";
+import { iperf3Commands } from "./iperf3.ts";
 
 /**
  * The host's own programs: a bash-like sh, coreutils, iproute2, iputils ping,
  * bridge-utils, procps sysctl; GNU wget, curl, OpenBSD nc, busybox httpd, ss
- * and netstat.
+ * and netstat; iperf3.
  */
 export function hostCommands(extra: Record<string, Command> = {}): Map<string, Command> {
-  return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...tracerouteCommands, ...tcCommands, ...wgetCommands, ...ncCommands, ...curlCommands, ...httpdCommands, ...socketToolsHost, ...iptablesCommands, ...conntrackCommands, ...ipsetCommands, ...ipvsadmCommands, ...extra }));
+  return new Map(Object.entries({ ...coreutilsHost, ...shellHost, ...netToolsHost, ...pingCommands, ...tracerouteCommands, ...tcCommands, ...wgetCommands, ...ncCommands, ...curlCommands, ...httpdCommands, ...socketToolsHost, ...iptablesCommands, ...conntrackCommands, ...ipsetCommands, ...ipvsadmCommands, ...iperf3Commands, ...extra }));
 }
 
 /** The busybox image's programs (one binary, many applets: wget, nc, httpd, netstat and nslookup among them). */
