@@ -1,8 +1,8 @@
 /**
  * The protobuf encoding of API objects and of the API's request, response
  * and watch-event envelope, as kemu's threads exchange them. Messages come
- * from `proto/k8s.proto`, loaded with protobufjs at first use from the
- * package directory (`dist/codec.js` resolves `../proto/k8s.proto`).
+ * from `proto/k8s.proto`, loaded with protobufjs at first use from its
+ * reflection in `proto_descriptor.ts` (a worker reads and parses no file).
  *
  * ```ts
  * const bytes = encodeObject(pod);
@@ -10,10 +10,9 @@
  * const wire = encodeEnvelope({ type: "event", watchId: 3, event: { type: "ADDED", object: pod } });
  * ```
  */
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import protobuf from "protobufjs";
 import type { DeleteOptions, ListOptions, ObjectRef, PatchType, Status, WriteOptions } from "./client.ts";
+import { K8S_PROTO } from "./proto_descriptor.ts";
 import type { KubeObject, ObjectList, ObjectMeta, WatchEvent } from "./types.ts";
 
 type Type = protobuf.Type;
@@ -21,27 +20,9 @@ type Plain = Record<string, unknown>;
 
 let types: { object: Type; list: Type; status: Type; envelope: Type } | undefined;
 
-/** Where the .proto file is: beside the package root (`../proto` from dist/, `./proto` from the sources). */
-function protoPath(): string {
-  // Inside a worker bundle (tools/bundle.mjs) this module's URL is the bundle's: then the package is found by name.
-  const bases = [import.meta.url];
-  try {
-    bases.push(import.meta.resolve("@kemu/api"));
-  } catch {
-    // Not resolvable from here: the module's own place must do.
-  }
-  for (const base of bases) {
-    for (const rel of ["../proto/k8s.proto", "./proto/k8s.proto"]) {
-      const p = fileURLToPath(new URL(rel, base));
-      if (existsSync(p)) return p;
-    }
-  }
-  throw new Error("k8s.proto not found beside @kemu/api");
-}
-
 function load(): NonNullable<typeof types> {
   if (types === undefined) {
-    const root = protobuf.loadSync(protoPath());
+    const root = protobuf.Root.fromJSON(K8S_PROTO);
     types = {
       object: root.lookupType("kemu.k8s.Object"),
       list: root.lookupType("kemu.k8s.ObjectList"),
