@@ -4,7 +4,7 @@ import { Ring } from "@kemu/underlay";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { ClusterDriver, ClusterSpec, ExecResult, LinkEffect, Location, ShapeOptions, ShellSession } from "./driver.ts";
+import type { ClusterDriver, ClusterSpec, ExecResult, HeapFigures, LinkEffect, Location, ShapeOptions, ShellSession } from "./driver.ts";
 import { planTopology } from "./topology.ts";
 
 /** How long a step's command may run on emulated time before it is stopped (like Ctrl-C). */
@@ -298,6 +298,15 @@ class WorkerCluster implements ClusterDriver {
   async writePcaps(dir: string): Promise<string[]> {
     const lists = await Promise.all(this.#live().map((c) => c.request<string[]>({ type: "pcaps", dir })));
     return lists.flat();
+  }
+
+  async collectGarbage(): Promise<void> {
+    await Promise.all(this.#live().map((c) => c.request({ type: "gc" })));
+  }
+
+  async heaps(): Promise<Map<string, HeapFigures>> {
+    const figures = await Promise.all(this.#live().map((c) => c.request<HeapFigures>({ type: "heap" })));
+    return new Map(this.#live().map((c, i) => [c.name, figures[i]!]));
   }
 
   async shutdown(): Promise<void> {

@@ -38,6 +38,14 @@ export interface ShellOptions {
   interactive: boolean;
 }
 
+/** One worker's heap (its V8 isolate), bytes: what process.memoryUsage() tells inside it. */
+export interface HeapFigures {
+  heapTotal: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
+
 /** A running emulated cluster. */
 export interface ClusterDriver {
   /** The hosts, in order: `node1`…`nodeN` (and later `control`, `outside`). */
@@ -56,6 +64,10 @@ export interface ClusterDriver {
   crash?(host: string): Promise<void>;
   /** The cluster's emulated time, ms (lockstep time in virtual mode). */
   clockMs?(): number;
+  /** Has every host's heap collected now, when the process runs with --expose-gc (memory figures); else nothing. */
+  collectGarbage?(): Promise<void>;
+  /** Each host worker's heap as V8 counts it (bytes): memory figures. */
+  heaps?(): Promise<Map<string, HeapFigures>>;
   /** Stops or starts one agent of a host (kubelet, kube-proxy, flanneld). */
   agent?(host: string, agent: string, action: "stop" | "start"): Promise<void>;
   /** Boots a host again (after a crash, or as a reboot): a fresh worker that rejoins at the cluster's time. */

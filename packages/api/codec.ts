@@ -119,10 +119,19 @@ function objectFromProto(p: Plain): KubeObject {
   return o as KubeObject;
 }
 
+/**
+ * The bytes protobufjs made, in a buffer of their own: below 4 KiB it hands
+ * out slices of Node's shared 8 KiB pool, and one kept slice (a cached
+ * watch event) would keep the whole pool alive.
+ */
+function own(bytes: Uint8Array): Uint8Array {
+  return bytes.byteLength === bytes.buffer.byteLength ? bytes : new Uint8Array(bytes);
+}
+
 /** Encodes an API object as a protobuf `kemu.k8s.Object`. */
 export function encodeObject(obj: KubeObject): Uint8Array {
   const t = load().object;
-  return t.encode(t.fromObject(objectToProto(obj))).finish();
+  return own(t.encode(t.fromObject(objectToProto(obj))).finish());
 }
 
 /** Decodes a protobuf `kemu.k8s.Object`: the exact object that was encoded. */
@@ -275,7 +284,7 @@ export function encodeEnvelope(msg: ApiMessage): Uint8Array {
       break;
     }
   }
-  return t.encode(t.fromObject(plain)).finish();
+  return own(t.encode(t.fromObject(plain)).finish());
 }
 
 /** Decodes an envelope message. */

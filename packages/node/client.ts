@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
-import { pack, unpack } from "msgpackr";
+import { unpack } from "msgpackr";
 import type { Reply, Request, WorkerInit } from "./protocol.ts";
+import { postPacked } from "./message.ts";
 import { lacksCodeCache, workerEntry, workerScript } from "./worker_entry.ts";
 
 /** The young generation of a host worker's heap, MB. */
@@ -57,13 +58,13 @@ export class HostClient {
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#worker.postMessage(pack({ ...req, id }));
+      postPacked(this.#worker, { ...req, id });
     });
   }
 
   /** Sends a message that has no answer (stdin for a session). */
   notify(msg: Extract<Request, { type: "stdin" | "stdin-end" | "bus" | "answer" }>): void {
-    if (!this.#dead) this.#worker.postMessage(pack(msg));
+    if (!this.#dead) postPacked(this.#worker, msg);
   }
 
   /** Registers the callbacks of a shell session. */

@@ -13,7 +13,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Ether, NetNs } from "@kemu/kernel";
 import { SegmentPort } from "@kemu/underlay";
-import { pack, unpack } from "msgpackr";
+import { unpack } from "msgpackr";
 import { decodeObject, encodeObject } from "@kemu/api";
 import { Flanneld } from "./agents/flanneld.ts";
 import { Kubelet } from "./agents/kubelet.ts";
@@ -22,6 +22,7 @@ import { EventLoop, Netem, NETEM_NONE, type NetemConfig } from "@kemu/kernel";
 import { BusApiClient } from "./api_bus.ts";
 import { Bus, type BusMessage } from "./bus.ts";
 import { CaptureSet } from "./capture.ts";
+import { postPacked } from "./message.ts";
 import { writeCodeCacheNow } from "./code_cache.ts";
 import type { DockerRuntime } from "./docker/runtime.ts";
 import { drainMicrotasks, type ExecResult, type Host, type ProcessSpec } from "./host.ts";
@@ -191,7 +192,7 @@ export function runHostWorker(extend?: HostExtension): void {
   let finished: RoundReport["finished"] = [];
 
   function send(msg: Reply): void {
-    port.postMessage(pack(msg));
+    postPacked(port, msg);
   }
 
   function docker(): DockerRuntime | undefined {
@@ -340,6 +341,15 @@ export function runHostWorker(extend?: HostExtension): void {
         return clock.now();
       case "code-cache":
         return writeCodeCacheNow();
+      case "heap": {
+        const { heapTotal, heapUsed, external, arrayBuffers } = process.memoryUsage();
+        return { heapTotal, heapUsed, external, arrayBuffers };
+      }
+      case "gc": {
+        const gc = (globalThis as { gc?: () => void }).gc;
+        gc?.();
+        return gc !== undefined;
+      }
       case "shell": {
         pump.start();
         const s = new ShellSession(host, {

@@ -16,6 +16,10 @@ export type Request =
   | { type: "exec"; id: number; location: WireLocation; command: string; stdin?: string }
   | { type: "locate"; id: number; location: WireLocation }
   | { type: "advance"; id: number; ms: number }
+  /** Collect garbage now, if the process runs with --expose-gc (memory figures): whether it could. */
+  | { type: "gc"; id: number }
+  /** This worker's heap (V8's figures for its isolate, bytes): memory figures. */
+  | { type: "heap"; id: number }
   /** Write the code cache of this worker's bundle now, if it had none (see code_cache.ts): whether it did. */
   | { type: "code-cache"; id: number }
   /** Lockstep time: start a command without waiting; its result comes in a round's report. */
