@@ -114,4 +114,8 @@ test("iptables-restore --noflush adds; :CHAIN lines flush a user chain; --counte
 test("restore lines are split like iptables-restore splits them: quotes and escapes", (t) => {
   t.deepEqual(tokenizeRuleLine('-A INPUT -m comment --comment "a b\\"c" -j ACCEPT'), ["-A", "INPUT", "-m", "comment", "--comment", 'a b"c', "-j", "ACCEPT"]);
   t.deepEqual(tokenizeRuleLine('-m comment --comment ""'), ["-m", "comment", "--comment", ""]);
+  // A quoted part joins the unquoted text around it; outside quotes a backslash is an ordinary character.
+  t.deepEqual(tokenizeRuleLine('a"b c"d e\\f\t  "x\\\\y'), ["ab cd", "e\\f", "x\\y"]);
+  // A backslash ending the line inside an open quote escapes nothing.
+  t.deepEqual(tokenizeRuleLine('--comment "ab\\'), ["--comment", "ab"]);
 });
