@@ -450,13 +450,15 @@ export function runRestore(nf: Netfilter, input: string, options: RestoreOptions
   const prog = options.program ?? "iptables-restore";
   const stderrParam = (message: string, line: number): string =>
     `${prog} v1.8.10 (nf_tables): ${message}\nError occurred at line: ${line}\nTry \`${prog} -h' or '${prog} --help' for more information.\n`;
-  let current: { name: TableName; work: Table; lines: Map<Rule, number> } | undefined;
+  // Each rule's line, for commit errors: kept as two lists (cheap to append), looked up only on failure.
+  let current: { name: TableName; work: Table; rules: Rule[]; lines: number[] } | undefined;
   let skipping = false;
   let stdout = "";
   const lines = input.split("\n");
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   let lineNo = 0;
   const interner = new WordInterner();
+  const parseOptions = { services: nf, restore: true, ...(options.resolve ? { resolve: options.resolve } : {}) };
   const fail = (result: RestoreResult): RestoreResult => {
     if (current) nf.abort(current.work);
     return result;
@@ -468,7 +470,9 @@ export function runRestore(nf: Netfilter, input: string, options: RestoreOptions
     if (current !== undefined && line === "COMMIT") {
       const problem = nf.validate(current.work);
       if (problem) {
-        const at = firstRuleLine(current.work, problem.chain, current.lines) ?? lineNo;
+        const lines = new Map<Rule, number>();
+        current.rules.forEach((r, k) => lines.set(r, current!.lines[k]!));
+        const at = firstRuleLine(current.work, problem.chain, lines) ?? lineNo;
         return fail({ exit: 4, stdout: "", stderr: `${prog} v1.8.10 (nf_tables): \nline ${at}: ${problemText("RULE_APPEND", problem)}\n` });
       }
       if (options.test) nf.abort(current.work);
@@ -489,7 +493,7 @@ export function runRestore(nf: Netfilter, input: string, options: RestoreOptions
       skipping = false;
       // Without --noflush the table starts empty: no rules, no user chains, default policies.
       const work = options.noflush ? nf.begin(name) : new Table(name);
-      current = { name, work, lines: new Map() };
+      current = { name, work, rules: [], lines: [] };
       continue;
     }
     if (line.startsWith(":") && current !== undefined) {
@@ -545,14 +549,17 @@ export function runRestore(nf: Netfilter, input: string, options: RestoreOptions
     words.push(...tokenizeRuleLine(body, interner));
     let cmd: IptablesCommand;
     try {
-      cmd = parseIptables(words, { services: nf, restore: true, ...(options.resolve ? { resolve: options.resolve } : {}) });
+      cmd = parseIptables(words, parseOptions);
     } catch (err) {
       if (!(err instanceof XtablesError)) throw err;
       return fail(restoreError(err, prog, lineNo, stderrParam));
     }
     try {
       const applied = applyCommand(current.work, cmd);
-      for (const r of cmd.rules) current.lines.set(r, lineNo);
+      for (const r of cmd.rules) {
+        current.rules.push(r);
+        current.lines.push(lineNo);
+      }
       stdout += applied.output;
     } catch (err) {
       if (!(err instanceof XtablesError)) throw err;
