@@ -169,11 +169,14 @@ function tcpHasOption(packet: Uint8Array, kind: number): boolean {
   return false;
 }
 
+/** The range of a port not given, shared by every rule (ranges are never changed once built). */
+const ANY_PORT: [number, number] = [0, 0xffff];
+
 function portsParser(name: "tcp" | "udp"): MatchFactory {
   return (env) => {
     const protoNum = name === "tcp" ? 6 : 17;
-    let spts: [number, number] = [0, 0xffff];
-    let dpts: [number, number] = [0, 0xffff];
+    let spts = ANY_PORT;
+    let dpts = ANY_PORT;
     let invSpt = false;
     let invDpt = false;
     let flagMask = 0;

@@ -618,7 +618,7 @@ export function parseIptables(argv: readonly string[], options: ParseOptions): I
   if (RULE_COMMANDS.has(command)) {
     for (const s of srcs) {
       for (const d of dsts) {
-        const spec: IpSpec = { ...ip, src: s.addr, srcMask: s.mask, dst: d.addr, dstMask: d.mask };
+        const spec = ipSpecOf(ip, s, d);
         // Each rule gets its own extension instances (counters, recent lists).
         const ms = matches.map((m) => m.parser.finish());
         let action: RuleAction;
@@ -651,6 +651,28 @@ export function parseIptables(argv: readonly string[], options: ParseOptions): I
     lineNumbers: opts.has("0"),
     counters,
   };
+}
+
+/**
+ * Specs without addresses or interfaces, one per protocol and flags: rules
+ * never change their spec, so those without addresses share one (most of
+ * kube-proxy's service and endpoint chains).
+ */
+const sharedSpecs = new Map<number, IpSpec>();
+
+/** The rule spec of `ip` for one source and destination. */
+function ipSpecOf(ip: IpSpec, s: { addr: number; mask: number }, d: { addr: number; mask: number }): IpSpec {
+  if (s.mask !== 0 || d.mask !== 0 || ip.inIface !== "" || ip.outIface !== "") {
+    return { ...ip, src: s.addr, srcMask: s.mask, dst: d.addr, dstMask: d.mask };
+  }
+  const flags = (ip.invSrc ? 1 : 0) | (ip.invDst ? 2 : 0) | (ip.invIn ? 4 : 0) | (ip.invOut ? 8 : 0) | (ip.invProto ? 16 : 0) | (ip.frag ? 32 : 0) | (ip.invFrag ? 64 : 0);
+  const key = ip.proto * 128 + flags;
+  let spec = sharedSpecs.get(key);
+  if (spec === undefined) {
+    spec = { ...ip, src: 0, srcMask: 0, dst: 0, dstMask: 0 };
+    sharedSpecs.set(key, spec);
+  }
+  return spec;
 }
 
 function parseRuleNumber(text: string): number {
