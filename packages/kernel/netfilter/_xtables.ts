@@ -34,6 +34,11 @@ export function paramError(message: string): XtablesError {
  * within [min, max]; undefined otherwise (xtables_strtoui).
  */
 export function strtoui(text: string, min = 0, max = 0xffffffff, base = 0): number | undefined {
+  // The common case, a short decimal without a leading zero, without regular expressions.
+  if (base === 0 || base === 10) {
+    const d = plainDecimal(text, 0, text.length);
+    if (d >= 0) return d < min || d > max ? undefined : d;
+  }
   const t = text.trim() === text ? text : "";
   if (t === "") return undefined;
   let n: number;
@@ -53,8 +58,45 @@ export function strtoui(text: string, min = 0, max = 0xffffffff, base = 0): numb
   return n;
 }
 
+/**
+ * The value of `text[from, to)` when it is 1 to 9 decimal digits without a
+ * leading zero (or a lone "0"), which every base but 16 reads the same way;
+ * -1 for anything else.
+ */
+function plainDecimal(text: string, from: number, to: number): number {
+  const len = to - from;
+  if (len < 1 || len > 9) return -1;
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9 || (c === 0 && i === from && len > 1)) return -1;
+    n = n * 10 + c;
+  }
+  return n;
+}
+
 /** Parses a dotted address the way xtables does: missing trailing parts are 0 ("10" is 10.0.0.0). */
 export function numericToIpaddr(text: string, isMask = false): number | undefined {
+  // Plain dotted decimal (the common case) without splitting; anything else takes the general way.
+  let addr = 0;
+  let parts = 0;
+  let from = 0;
+  for (let i = 0; i <= text.length; i++) {
+    if (i < text.length && text.charCodeAt(i) !== 46) continue;
+    const v = plainDecimal(text, from, i);
+    if (v < 0 || v > 255 || ++parts > 4) {
+      parts = -1;
+      break;
+    }
+    addr = addr * 256 + v;
+    from = i + 1;
+  }
+  if (parts === 4) return addr;
+  if (parts > 0 && !isMask) return addr * 256 ** (4 - parts);
+  return numericToIpaddrSlow(text, isMask);
+}
+
+function numericToIpaddrSlow(text: string, isMask: boolean): number | undefined {
   const parts = text.split(".");
   if (parts.length > 4 || parts.length === 0) return undefined;
   if (isMask && parts.length !== 4) return undefined;

@@ -82,7 +82,9 @@ export function applyCommand(table: Table, cmd: IptablesCommand, options: ExecOp
     case "append": {
       jumpCheck();
       const c = requireChain(table, cmd.chain);
-      c.rules.push(...cmd.rules);
+      // A short chain gets an array of its exact size: push would reserve room for 17 rules in each of thousands of small chains.
+      if (c.rules.length < 16) c.rules = c.rules.concat(cmd.rules);
+      else c.rules.push(...cmd.rules);
       return { output: echo(cmd.rules), mutated: true };
     }
     case "insert": {
@@ -376,45 +378,68 @@ export interface RestoreResult {
   readonly stderr: string;
 }
 
-/** add_param_to_argv: splits a rule line into words, honouring double quotes and backslash escapes in them. */
-export function tokenizeRuleLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let inQuote = false;
-  let escaped = false;
-  let has = false;
-  for (const ch of line) {
-    if (inQuote) {
-      if (escaped) {
-        cur += ch;
-        escaped = false;
-        continue;
-      }
-      if (ch === "\\") {
-        escaped = true;
-        continue;
-      }
-      if (ch === '"') {
-        inQuote = false;
-        continue;
-      }
-      cur += ch;
-      continue;
-    }
-    if (ch === '"') {
-      inQuote = true;
-      has = true;
-      continue;
-    }
-    if (ch === " " || ch === "\t" || ch === "\n" || ch === "\r") {
-      if (cur.length > 0 || has) out.push(cur);
-      cur = "";
-      has = false;
-      continue;
-    }
-    cur += ch;
+/**
+ * Gives one shared copy of each long word (chain names, comments) so that
+ * thousands of rules naming the same chain hold one string, and no rule holds
+ * a slice of the whole input text. Words under 13 characters are copies
+ * already (V8 slices only longer strings), so they are passed through.
+ */
+export class WordInterner {
+  readonly #words = new Map<string, string>();
+
+  word(s: string): string {
+    if (s.length < 13) return s;
+    const known = this.#words.get(s);
+    if (known !== undefined) return known;
+    // A fresh flat copy: the slice it came from keeps its whole source line alive.
+    const copy = (" " + s).slice(1);
+    this.#words.set(copy, copy);
+    return copy;
   }
-  if (cur.length > 0 || has) out.push(cur);
+}
+
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
+}
+
+/** add_param_to_argv: splits a rule line into words, honouring double quotes and backslash escapes in them. */
+export function tokenizeRuleLine(line: string, interner?: WordInterner): string[] {
+  const out: string[] = [];
+  const n = line.length;
+  let i = 0;
+  while (i < n) {
+    while (i < n && isBlank(line.charCodeAt(i))) i++;
+    if (i >= n) break;
+    // One word: runs of plain characters, and quoted runs where a backslash escapes the next character.
+    let cur = "";
+    let from = i;
+    let inQuote = false;
+    for (; i < n; i++) {
+      const c = line.charCodeAt(i);
+      if (inQuote) {
+        if (c === 92) {
+          cur += line.slice(from, i);
+          i++;
+          from = i;
+          if (i >= n) break;
+        } else if (c === 34) {
+          cur += line.slice(from, i);
+          from = i + 1;
+          inQuote = false;
+        }
+        continue;
+      }
+      if (c === 34) {
+        cur += line.slice(from, i);
+        from = i + 1;
+        inQuote = true;
+      } else if (isBlank(c)) {
+        break;
+      }
+    }
+    cur += line.slice(from, Math.min(i, n));
+    out.push(interner ? interner.word(cur) : cur);
+  }
   return out;
 }
 
@@ -427,24 +452,29 @@ export function runRestore(nf: Netfilter, input: string, options: RestoreOptions
   const prog = options.program ?? "iptables-restore";
   const stderrParam = (message: string, line: number): string =>
     `${prog} v1.8.10 (nf_tables): ${message}\nError occurred at line: ${line}\nTry \`${prog} -h' or '${prog} --help' for more information.\n`;
-  let current: { name: TableName; work: Table; lines: Map<Rule, number> } | undefined;
+  // Each rule's line, for commit errors: kept as two lists (cheap to append), looked up only on failure.
+  let current: { name: TableName; work: Table; rules: Rule[]; lines: number[] } | undefined;
   let skipping = false;
   let stdout = "";
   const lines = input.split("\n");
   if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
   let lineNo = 0;
+  const interner = new WordInterner();
+  const parseOptions = { services: nf, restore: true, ...(options.resolve ? { resolve: options.resolve } : {}) };
   const fail = (result: RestoreResult): RestoreResult => {
     if (current) nf.abort(current.work);
     return result;
   };
   for (const raw of lines) {
     lineNo++;
-    const line = raw.replace(/\r$/, "");
+    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
     if (line === "" || line.startsWith("#")) continue;
     if (current !== undefined && line === "COMMIT") {
       const problem = nf.validate(current.work);
       if (problem) {
-        const at = firstRuleLine(current.work, problem.chain, current.lines) ?? lineNo;
+        const lines = new Map<Rule, number>();
+        current.rules.forEach((r, k) => lines.set(r, current!.lines[k]!));
+        const at = firstRuleLine(current.work, problem.chain, lines) ?? lineNo;
         return fail({ exit: 4, stdout: "", stderr: `${prog} v1.8.10 (nf_tables): \nline ${at}: ${problemText("RULE_APPEND", problem)}\n` });
       }
       if (options.test) nf.abort(current.work);
@@ -465,7 +495,7 @@ export function runRestore(nf: Netfilter, input: string, options: RestoreOptions
       skipping = false;
       // Without --noflush the table starts empty: no rules, no user chains, default policies.
       const work = options.noflush ? nf.begin(name) : new Table(name);
-      current = { name, work, lines: new Map() };
+      current = { name, work, rules: [], lines: [] };
       continue;
     }
     if (line.startsWith(":") && current !== undefined) {
@@ -497,7 +527,8 @@ export function runRestore(nf: Netfilter, input: string, options: RestoreOptions
       } else if (existing !== undefined) {
         existing.rules = [];
       } else {
-        current.work.chains.set(chainName, new Chain(chainName, undefined));
+        const name = interner.word(chainName);
+        current.work.chains.set(name, new Chain(name, undefined));
       }
       continue;
     }
@@ -517,17 +548,20 @@ export function runRestore(nf: Netfilter, input: string, options: RestoreOptions
       if (options.counters) words.push("--set-counters", inner.slice(0, colon), inner.slice(colon + 1));
       body = body.slice(close + 1);
     }
-    words.push(...tokenizeRuleLine(body));
+    words.push(...tokenizeRuleLine(body, interner));
     let cmd: IptablesCommand;
     try {
-      cmd = parseIptables(words, { services: nf, restore: true, ...(options.resolve ? { resolve: options.resolve } : {}) });
+      cmd = parseIptables(words, parseOptions);
     } catch (err) {
       if (!(err instanceof XtablesError)) throw err;
       return fail(restoreError(err, prog, lineNo, stderrParam));
     }
     try {
       const applied = applyCommand(current.work, cmd);
-      for (const r of cmd.rules) current.lines.set(r, lineNo);
+      for (const r of cmd.rules) {
+        current.rules.push(r);
+        current.lines.push(lineNo);
+      }
       stdout += applied.output;
     } catch (err) {
       if (!(err instanceof XtablesError)) throw err;

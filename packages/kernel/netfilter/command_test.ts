@@ -114,4 +114,21 @@ test("iptables-restore --noflush adds; :CHAIN lines flush a user chain; --counte
 test("restore lines are split like iptables-restore splits them: quotes and escapes", (t) => {
   t.deepEqual(tokenizeRuleLine('-A INPUT -m comment --comment "a b\\"c" -j ACCEPT'), ["-A", "INPUT", "-m", "comment", "--comment", 'a b"c', "-j", "ACCEPT"]);
   t.deepEqual(tokenizeRuleLine('-m comment --comment ""'), ["-m", "comment", "--comment", ""]);
+  // A quoted part joins the unquoted text around it; outside quotes a backslash is an ordinary character.
+  t.deepEqual(tokenizeRuleLine('a"b c"d e\\f\t  "x\\\\y'), ["ab cd", "e\\f", "x\\y"]);
+  // A backslash ending the line inside an open quote escapes nothing.
+  t.deepEqual(tokenizeRuleLine('--comment "ab\\'), ["--comment", "ab"]);
+});
+
+test("iptables-restore names the line of the first restored rule of a chain the commit refuses", (t) => {
+  const nf = fresh();
+  t.deepEqual(runRestore(nf, "*filter\n:INPUT ACCEPT [0:0]\n:FOO - [0:0]\n-A INPUT -j ACCEPT\n\n-A FOO -j ACCEPT\n-A FOO -j MASQUERADE\nCOMMIT\n"), {
+    exit: 4,
+    stdout: "",
+    stderr: "iptables-restore v1.8.10 (nf_tables): \nline 6: RULE_APPEND failed (Invalid argument): rule in chain FOO\n",
+  });
+  t.is(runRestore(nf, "*nat\n-A POSTROUTING -j ACCEPT\nCOMMIT\n").exit, 0);
+  // With --noflush the rules already there have no line: the first one this input added is named.
+  const r = runRestore(nf, "*nat\n-A INPUT -j ACCEPT\n-I POSTROUTING -j ACCEPT\n-A POSTROUTING -j DNAT --to-destination 1.2.3.4\nCOMMIT\n", { noflush: true });
+  t.is(r.stderr, "iptables-restore v1.8.10 (nf_tables): \nline 3: RULE_APPEND failed (Invalid argument): rule in chain POSTROUTING\n");
 });

@@ -18,7 +18,7 @@ import { formatPacketLog } from "./log.ts";
 import { icmpReplyTranslation, type Manip, type NatRange, natInitialized, natPacket, nullRange, setupNat } from "./nat.ts";
 import { RecentTables } from "./recent.ts";
 import type { CtState, Rule, TableName, Verdict } from "./rule.ts";
-import { BUILTIN_CHAINS, type Chain, Table, TABLE_ORDER } from "./table.ts";
+import { BUILTIN_CHAINS, type Chain, HOOK_ORDER, Table, TABLE_ORDER } from "./table.ts";
 import type { NatContext } from "./targets.ts";
 import { nextCandidate } from "./compile.ts";
 
@@ -196,14 +196,15 @@ export class Netfilter implements PacketHooks, NetfilterServices {
    * jump loops.
    */
   validate(table: Table): TableProblem | undefined {
-    const hooksOf = new Map<string, Set<Hook>>();
-    const visit = (chain: Chain, hook: Hook, path: Set<string>): TableProblem | undefined => {
-      if (path.has(chain.name)) return { chain: chain.name, errno: "ELOOP" };
-      let hooks = hooksOf.get(chain.name);
-      if (hooks === undefined) hooksOf.set(chain.name, (hooks = new Set()));
-      if (hooks.has(hook)) return undefined;
-      hooks.add(hook);
-      path.add(chain.name);
+    // The hooks (bit per HOOK_ORDER index) each chain was walked from.
+    const hooksOf = new Map<Chain, number>();
+    const path = new Set<Chain>();
+    const visit = (chain: Chain, hook: Hook, bit: number): TableProblem | undefined => {
+      if (path.has(chain)) return { chain: chain.name, errno: "ELOOP" };
+      const hooks = hooksOf.get(chain) ?? 0;
+      if ((hooks & bit) !== 0) return undefined;
+      hooksOf.set(chain, hooks | bit);
+      path.add(chain);
       for (const rule of chain.rules) {
         const a = rule.action;
         if (a.kind === "target") {
@@ -216,45 +217,48 @@ export class Netfilter implements PacketHooks, NetfilterServices {
         } else if (a.kind === "jump") {
           const next = table.chain(a.chain);
           if (next !== undefined) {
-            const problem = visit(next, hook, path);
+            const problem = visit(next, hook, bit);
             if (problem) return problem;
           }
         }
       }
-      path.delete(chain.name);
+      path.delete(chain);
       return undefined;
     };
     for (const hook of BUILTIN_CHAINS[table.name]) {
       const chain = table.chain(hook);
       if (chain === undefined) continue;
-      const problem = visit(chain, hook, new Set());
+      const problem = visit(chain, hook, 1 << HOOK_ORDER.indexOf(hook));
       if (problem) return problem;
     }
-    // Jump loops are refused wherever they are (nf_tables_check_loops).
-    const state = new Map<string, 1 | 2>();
+    // Jump loops are refused wherever they are (nf_tables_check_loops). The
+    // chains walked above, and all they reach, are known to be free of them.
+    const state = new Map<Chain, 1 | 2>();
+    for (const c of hooksOf.keys()) state.set(c, 2);
     const dfs = (chain: Chain): TableProblem | undefined => {
-      state.set(chain.name, 1);
+      state.set(chain, 1);
       for (const rule of chain.rules) {
         if (rule.action.kind !== "jump") continue;
         const next = table.chain(rule.action.chain);
         if (next === undefined) continue;
-        const s = state.get(next.name);
+        const s = state.get(next);
         if (s === 1) return { chain: chain.name, errno: "ELOOP" };
         if (s === undefined) {
           const problem = dfs(next);
           if (problem) return problem;
         }
       }
-      state.set(chain.name, 2);
+      state.set(chain, 2);
       return undefined;
     };
     for (const chain of table.chains.values()) {
-      if (state.has(chain.name)) continue;
+      if (state.has(chain)) continue;
       const problem = dfs(chain);
       if (problem) return problem;
     }
-    // Targets tied to a table are refused there even in chains no hook reaches.
+    // Targets tied to a table are refused there even in chains no hook reaches (those it reaches were checked above).
     for (const chain of table.chains.values()) {
+      if (hooksOf.has(chain)) continue;
       for (const rule of chain.rules) {
         const t = rule.action.kind === "target" ? rule.action.target : undefined;
         if (t?.table !== undefined && t.table !== table.name) return { chain: chain.name, errno: "EINVAL" };

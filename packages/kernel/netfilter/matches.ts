@@ -5,6 +5,7 @@
  */
 import { RT_TABLE_LOCAL } from "../route.ts";
 import type { NetDevice } from "../device.ts";
+import type { Rng } from "../random.ts";
 import {
   hex,
   ntoa,
@@ -168,11 +169,14 @@ function tcpHasOption(packet: Uint8Array, kind: number): boolean {
   return false;
 }
 
+/** The range of a port not given, shared by every rule (ranges are never changed once built). */
+const ANY_PORT: [number, number] = [0, 0xffff];
+
 function portsParser(name: "tcp" | "udp"): MatchFactory {
   return (env) => {
     const protoNum = name === "tcp" ? 6 : 17;
-    let spts: [number, number] = [0, 0xffff];
-    let dpts: [number, number] = [0, 0xffff];
+    let spts = ANY_PORT;
+    let dpts = ANY_PORT;
     let invSpt = false;
     let invDpt = false;
     let flagMask = 0;
@@ -507,7 +511,8 @@ export class StatisticMatch implements Match {
     readonly every: number,
     readonly packet: number,
     readonly invert: boolean,
-    private readonly random: () => number,
+    /** The namespace's generator itself: a closure here would keep the whole parse alive with the rule. */
+    private readonly rng: Rng,
   ) {
     this.#count = every - packet;
   }
@@ -515,7 +520,7 @@ export class StatisticMatch implements Match {
   matches(): boolean {
     let ret = this.invert;
     if (this.mode === "random") {
-      if ((this.random() & 0x7fffffff) < this.probability) ret = !ret;
+      if ((this.rng.nextU32() & 0x7fffffff) < this.probability) ret = !ret;
     } else {
       this.#count = this.#count === this.every ? 0 : this.#count + 1;
       if (this.#count === 0) ret = !ret;
@@ -596,8 +601,7 @@ const statisticParser: MatchFactory = (env) => {
       const ev = (every ?? 0) - 1;
       const pk = packet ?? 0;
       if (mode === "nth" && pk > ev) throw paramError("the --packet p must be 0 <= p <= n-1");
-      const rng = env.services.rng;
-      return new StatisticMatch(mode, probability ?? 0, mode === "nth" ? ev : 0, pk, invert, () => rng.nextU32());
+      return new StatisticMatch(mode, probability ?? 0, mode === "nth" ? ev : 0, pk, invert, env.services.rng);
     },
   };
 };

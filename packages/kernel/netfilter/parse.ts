@@ -109,6 +109,31 @@ const LONG_OPTS: readonly LongOpt[] = [
   { name: "ipv6", hasArg: 0, val: "6" },
 ];
 
+/** What a `--name` resolves to among the built-in long options. */
+interface LongHit {
+  /** The option when every option `name` abbreviates has one meaning, else undefined. */
+  readonly opt: LongOpt | undefined;
+  /** `name` is a full option name (not an abbreviation). */
+  readonly exact: boolean;
+}
+
+const LONG_EXACT = new Map(LONG_OPTS.map((o) => [o.name, o] as const));
+const longHits = new Map<string, LongHit>();
+
+/** getopt_long's lookup of `--name`: the exact option, else the one all options starting with `name` share. */
+function resolveLong(name: string): LongHit {
+  let hit = longHits.get(name);
+  if (hit !== undefined) return hit;
+  const exact = LONG_EXACT.get(name);
+  const hits = exact ? [exact] : LONG_OPTS.filter((o) => o.name.startsWith(name));
+  const distinct = new Set(hits.map((h) => h.val));
+  hit = { opt: hits.length > 0 && distinct.size === 1 ? hits[0] : undefined, exact: exact !== undefined };
+  // Names come from user input: remember a bounded number of them.
+  if (longHits.size >= 1024) longHits.clear();
+  longHits.set(name, hit);
+  return hit;
+}
+
 /** Short options: letter → argument kind (0 none, 1 required, 2 optional). */
 const SHORT: Readonly<Record<string, 0 | 1 | 2>> = {
   A: 1, C: 1, D: 1, R: 1, I: 1, L: 2, S: 2, M: 1, F: 2, Z: 2, N: 1, X: 2, E: 1, P: 1, V: 0, h: 2,
@@ -155,6 +180,9 @@ const CMD_CHARS: Readonly<Record<CommandName, string>> = {
   "set-policy": "P",
 };
 
+/** The commands that take a rule specification. */
+const RULE_COMMANDS: ReadonlySet<CommandName> = new Set(["append", "delete", "check", "insert", "replace"]);
+
 /** A loaded extension and the parser collecting its options. */
 interface Loaded<T> {
   readonly name: string;
@@ -173,6 +201,27 @@ export function assertValidChainName(name: string): void {
   if (name.startsWith("-") || name.startsWith("!")) throw paramError(`chain name not allowed to start with \`${name[0]}'`);
   if (name in TARGETS) throw paramError("chain name may not clash with target name");
   if (/\s/.test(name)) throw paramError(`Invalid chain name \`${name}'`);
+}
+
+/** What extensions see of the rule being parsed, as it is when they look: `-m udp -p udp` is fine. */
+class LiveEnv implements ParseEnv {
+  /** The `-t` argument so far. */
+  tableName = "filter";
+
+  constructor(
+    readonly ip: IpSpec,
+    readonly services: NetfilterServices,
+  ) {}
+
+  get proto(): number {
+    return this.ip.proto;
+  }
+  get invProto(): boolean {
+    return this.ip.invProto;
+  }
+  get table(): TableName {
+    return isTableName(this.tableName) ? this.tableName : "filter";
+  }
 }
 
 /** Parses an iptables command line (argv without the program name). Throws XtablesError. */
@@ -218,19 +267,7 @@ export function parseIptables(argv: readonly string[], options: ParseOptions): I
       if (!"sdpiof".includes(letter)) throw paramError(`cannot have ! before -${letter}`);
     }
   };
-  // Extensions see the rule as it is when they look: `-m udp -p udp` is fine.
-  const liveEnv: ParseEnv = {
-    get proto() {
-      return ip.proto;
-    },
-    get invProto() {
-      return ip.invProto;
-    },
-    get table() {
-      return (isTableName(tableName) ? tableName : "filter") as TableName;
-    },
-    services: options.services,
-  };
+  const liveEnv = new LiveEnv(ip, options.services);
   const env = (): ParseEnv => liveEnv;
   const loadMatch = (name: string): void => {
     const factory = MATCHES[name];
@@ -299,13 +336,9 @@ export function parseIptables(argv: readonly string[], options: ParseOptions): I
       const eq = arg.indexOf("=");
       const name = eq >= 0 ? arg.slice(2, eq) : arg.slice(2);
       const value = eq >= 0 ? arg.slice(eq + 1) : undefined;
-      const exact = LONG_OPTS.find((o) => o.name === name);
-      const hits = exact ? [exact] : LONG_OPTS.filter((o) => o.name.startsWith(name));
-      const distinct = new Set(hits.map((h) => h.val));
+      const { opt: o, exact } = resolveLong(name);
       // Extension options win over abbreviations of built-in ones.
-      const extFirst = exact === undefined;
-      if (hits.length > 0 && distinct.size === 1 && !(extFirst && extensionKnows(name))) {
-        const o = hits[0]!;
+      if (o !== undefined && !(!exact && extensionKnows(name))) {
         letter = o.val;
         if (o.hasArg === 1) {
           if (value !== undefined) optarg = value;
@@ -524,6 +557,7 @@ export function parseIptables(argv: readonly string[], options: ParseOptions): I
         if (invert) throw paramError("unexpected ! flag before --table");
         if (options.restore && tableSet) throw paramError("The -t option cannot be used in iptables-restore.\n");
         tableName = optarg!;
+        liveEnv.tableName = tableName;
         tableSet = true;
         return i;
       case "w":
@@ -574,17 +608,17 @@ export function parseIptables(argv: readonly string[], options: ParseOptions): I
     if (opts.has(letter) && legal[k] === "x") throw paramError(`Illegal option \`-${letter}' with this command`);
   }
   if (chain !== undefined && chain.length >= 29) throw paramError(`chain name \`${chain}' too long (must be under 29 chars)`);
-  if (["append", "delete", "check", "insert", "replace"].includes(command)) {
+  if (RULE_COMMANDS.has(command)) {
     if ((chain === "PREROUTING" || chain === "INPUT") && opts.has("o")) throw paramError(`Can't use -o with ${chain}\n`);
     if ((chain === "POSTROUTING" || chain === "OUTPUT") && opts.has("i")) throw paramError(`Can't use -i with ${chain}\n`);
   }
   if (!isTableName(table)) throw new XtablesError(`table '${table}' does not exist`, 3, "param");
 
   const rules: Rule[] = [];
-  if (["append", "delete", "check", "insert", "replace"].includes(command)) {
+  if (RULE_COMMANDS.has(command)) {
     for (const s of srcs) {
       for (const d of dsts) {
-        const spec: IpSpec = { ...ip, src: s.addr, srcMask: s.mask, dst: d.addr, dstMask: d.mask };
+        const spec = ipSpecOf(ip, s, d);
         // Each rule gets its own extension instances (counters, recent lists).
         const ms = matches.map((m) => m.parser.finish());
         let action: RuleAction;
@@ -610,13 +644,35 @@ export function parseIptables(argv: readonly string[], options: ParseOptions): I
     newName,
     policy,
     rules,
-    jumpTo: jump !== undefined && !target && !["ACCEPT", "DROP", "RETURN"].includes(jump) ? jump : undefined,
+    jumpTo: jump !== undefined && !target && jump !== "ACCEPT" && jump !== "DROP" && jump !== "RETURN" ? jump : undefined,
     verbose,
     numeric: opts.has("n"),
     exact: opts.has("x"),
     lineNumbers: opts.has("0"),
     counters,
   };
+}
+
+/**
+ * Specs without addresses or interfaces, one per protocol and flags: rules
+ * never change their spec, so those without addresses share one (most of
+ * kube-proxy's service and endpoint chains).
+ */
+const sharedSpecs = new Map<number, IpSpec>();
+
+/** The rule spec of `ip` for one source and destination. */
+function ipSpecOf(ip: IpSpec, s: { addr: number; mask: number }, d: { addr: number; mask: number }): IpSpec {
+  if (s.mask !== 0 || d.mask !== 0 || ip.inIface !== "" || ip.outIface !== "") {
+    return { ...ip, src: s.addr, srcMask: s.mask, dst: d.addr, dstMask: d.mask };
+  }
+  const flags = (ip.invSrc ? 1 : 0) | (ip.invDst ? 2 : 0) | (ip.invIn ? 4 : 0) | (ip.invOut ? 8 : 0) | (ip.invProto ? 16 : 0) | (ip.frag ? 32 : 0) | (ip.invFrag ? 64 : 0);
+  const key = ip.proto * 128 + flags;
+  let spec = sharedSpecs.get(key);
+  if (spec === undefined) {
+    spec = { ...ip, src: 0, srcMask: 0, dst: 0, dstMask: 0 };
+    sharedSpecs.set(key, spec);
+  }
+  return spec;
 }
 
 function parseRuleNumber(text: string): number {

@@ -138,14 +138,20 @@ export type RuleAction =
   | { readonly kind: "target"; readonly target: Target };
 
 /** One rule of a chain. Counters move; the rest is fixed once built. */
-export class Rule {
-  readonly counters: Counters = { packets: 0, bytes: 0 };
+export class Rule implements Counters {
+  packets = 0;
+  bytes = 0;
 
   constructor(
     readonly ip: IpSpec,
     readonly matches: readonly Match[],
     readonly action: RuleAction,
   ) {}
+
+  /** The rule's packet and byte counters (kept in the rule itself: one object less per rule). */
+  get counters(): Counters {
+    return this;
+  }
 
   /** The name in the `target` column of `iptables -L` (empty for a rule without target). */
   get targetName(): string {

@@ -28,10 +28,10 @@ export function isTableName(name: string): name is TableName {
 }
 
 /** A chain: built-in (with a hook and a policy) or a user chain. */
-export class Chain {
+export class Chain implements Counters {
   rules: Rule[] = [];
-  /** Policy counters of a built-in chain. */
-  readonly counters: Counters = { packets: 0, bytes: 0 };
+  packets = 0;
+  bytes = 0;
 
   constructor(
     public name: string,
@@ -39,6 +39,11 @@ export class Chain {
     readonly hook: Hook | undefined,
     public policy: "ACCEPT" | "DROP" = "ACCEPT",
   ) {}
+
+  /** Policy counters of a built-in chain (kept in the chain itself). */
+  get counters(): Counters {
+    return this;
+  }
 
   get builtin(): boolean {
     return this.hook !== undefined;
