@@ -17,6 +17,17 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 // Everything goes in but msgpackr's optional native addon (and what host workers never load).
 const EXTERNAL = ["msgpackr-extract", "piscina", "esbuild"];
 
+// protobufjs takes long.js when it finds it, for 64-bit integers; kemu reads them as Numbers
+// anyway (longs: Number), and long.js compiles a WebAssembly module as it loads, a tenth of a
+// worker's start. In a bundle it is null, as protobufjs allows: int64 fields decode to Numbers.
+const WITHOUT_LONG = {
+  name: "without-long",
+  setup(b) {
+    b.onResolve({ filter: /^long$/ }, () => ({ path: "long", namespace: "kemu-null" }));
+    b.onLoad({ filter: /.*/, namespace: "kemu-null" }, () => ({ contents: "module.exports = null;", loader: "js" }));
+  },
+};
+
 for (const entry of process.argv.slice(2)) {
   const file = resolve(entry);
   const out = join(dirname(file), basename(file, ".js") + ".bundle.cjs");
@@ -28,6 +39,7 @@ for (const entry of process.argv.slice(2)) {
     platform: "node",
     target: "node20",
     external: EXTERNAL,
+    plugins: [WITHOUT_LONG],
     // The ES modules' import.meta, as a CommonJS script has it.
     define: { "import.meta.url": "__kemu_import_meta_url", "import.meta.resolve": "__kemu_import_meta_resolve" },
     banner: {
@@ -39,7 +51,8 @@ for (const entry of process.argv.slice(2)) {
     metafile: true,
     logLevel: "warning",
   });
-  const inputs = Object.keys(result.metafile.inputs).map((p) => resolve(p));
+  // Files only (a stand-in module of the plugin above is no file).
+  const inputs = Object.keys(result.metafile.inputs).filter((p) => !p.startsWith("kemu-null:")).map((p) => resolve(p));
   // The inputs' contents too: a cache restore (nx) can leave the bundle older than its inputs on disk.
   const hash = createHash("sha256");
   for (const input of inputs) hash.update(readFileSync(input));
