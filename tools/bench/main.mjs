@@ -201,11 +201,13 @@ async function bootFigure(nodes, runs, keepLast) {
   const xs = [];
   const per = [];
   let kept;
+  let heap;
   for (let i = 0; i < runs; i++) {
     log(`scale: startCluster ${nodes} nodes → all Ready (run ${i + 1}/${runs})…`);
     const b = await bootCluster(nodes);
     xs.push(b.ms);
     per.push(b.perWorker);
+    heap = b.nodeHeap;
     if (b.ready < nodes) {
       await b.d.shutdown();
       throw new Error(`${b.ready} of ${nodes} nodes Ready`);
@@ -219,7 +221,11 @@ async function bootFigure(nodes, runs, keepLast) {
   const target = nodes === 100 ? { max: 5000 } : undefined;
   row({ figure: `scale: ${nodes} nodes, startCluster → all Ready (wall, virtual time)`, unit: "ms", kemu: boots[nodes].ms, baseline: bare.ms, baselineName: `${nodes + 3} bare worker threads started`, ratio: boots[nodes].ms / bare.ms, target, status: status(boots[nodes].ms, target), runs: xs });
   const mb = boots[nodes].perWorker / 1e6;
-  row({ figure: `memory: RSS per idle host worker (${nodes}-node cluster: process RSS delta / ${nodes + 3} workers)`, unit: "MB", kemu: mb, baseline: bare.perWorker / 1e6, baselineName: "a bare worker thread", ratio: mb / (bare.perWorker / 1e6), target: { max: 12 }, status: status(mb, { max: 12 }) });
+  row({ figure: `memory: RSS per idle host worker (${nodes}-node cluster: process RSS delta / ${nodes + 3} workers, every heap collected)`, unit: "MB", kemu: mb, baseline: bare.perWorker / 1e6, baselineName: "a bare worker thread", ratio: mb / (bare.perWorker / 1e6), target: { max: 12 }, status: status(mb, { max: 12 }) });
+  if (nodes === 10 && heap) {
+    const used = heap.heapUsed / 1e6;
+    row({ figure: `memory: V8 heap of an idle node worker (node1, after GC: ${used.toFixed(1)} MB used of the committed figure shown)`, unit: "MB", kemu: heap.heapTotal / 1e6, baseline: bare.heapTotal / 1e6, baselineName: "a bare worker thread's heap", ratio: heap.heapTotal / bare.heapTotal, status: "—" });
+  }
   return kept;
 }
 let ten;

@@ -28,7 +28,8 @@ export async function bootCluster(nodes, time = "virtual") {
   await d.collectGarbage();
   const workers = nodes + 3;
   const perWorker = (rss() - rss0) / workers;
-  return { d, ms, ready, perWorker, rss: rss() };
+  const node1 = (await d.heaps()).get("node1");
+  return { d, ms, ready, perWorker, rss: rss(), nodeHeap: node1 };
 }
 
 /** Wall ms from `kubectl apply` of a Deployment to `pods` pods Running with IPs. */
@@ -139,9 +140,9 @@ export async function bareWorkers(n) {
   const rss0 = rss();
   const t0 = performance.now();
   const workers = [];
-  await Promise.all(
+  const heaps = await Promise.all(
     Array.from({ length: n }, () => {
-      const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent('import { parentPort } from "node:worker_threads"; parentPort.postMessage(1); setInterval(() => {}, 1 << 30);')}`));
+      const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent('import { parentPort } from "node:worker_threads"; globalThis.gc?.(); parentPort.postMessage(process.memoryUsage().heapTotal); setInterval(() => {}, 1 << 30);')}`));
       workers.push(w);
       return new Promise((resolve, reject) => {
         w.once("message", resolve);
@@ -153,7 +154,7 @@ export async function bareWorkers(n) {
   gc();
   const perWorker = (rss() - rss0) / n;
   await Promise.all(workers.map((w) => w.terminate()));
-  return { ms, perWorker };
+  return { ms, perWorker, heapTotal: heaps.sort((a, b) => a - b)[heaps.length >> 1] };
 }
 
 /** The control plane alone (stand-in kubelets, one thread): wall ms until a Deployment's `pods` pods are Running. */
