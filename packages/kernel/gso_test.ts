@@ -337,3 +337,29 @@ test("a DF super-packet whose segments fit the MTU is forwarded; one whose segme
   t.like(err, { kind: "dest-unreachable", code: 4, nextHopMtu: 1400 });
   icmp.close();
 });
+
+test("a tun device's owner reads wire-sized packets: a super-packet routed into it is segmented", (t) => {
+  const { kernel, clock } = testKernel(6);
+  const ns = kernel.createNetns();
+  const tun = kernel.createTun(ns, "flannel0", 1472);
+  configure(ns, tun, "10.244.1.0/16");
+  const src = ip("10.244.1.0");
+  const dst = ip("10.244.2.5");
+  const tcp = withHeadroom(20 + 5 * 1432);
+  tcp.set(pattern(5 * 1432), 20);
+  emitTcp({ srcPort: 1, dstPort: 2, seq: 7, ack: 1, flags: TCP_ACK | TCP_PSH, window: 100, urgent: 0, options: {} }, tcp, src, dst);
+  const err = ns.ipv4.send({ dst, protocol: 6, gsoSize: 1432, payload: () => tcp });
+  t.is(err, undefined);
+  clock.runUntil(clock.now() + 1);
+  const read: Uint8Array[] = [];
+  for (let p = tun.queue.tryReceive(); p; p = tun.queue.tryReceive()) read.push(p);
+  t.is(read.length, 5);
+  read.forEach((p, i) => {
+    t.is(p.length, 20 + 20 + 1432);
+    const ipv4 = Ipv4Packet.checked(p);
+    t.true(ipv4.verifyChecksum());
+    const r = parseTcp(TcpPacket.checked(ipv4.payload), src, dst);
+    t.is(r.seq, 7 + i * 1432);
+    t.is(r.flags, i === 4 ? TCP_ACK | TCP_PSH : TCP_ACK);
+  });
+});
