@@ -1,5 +1,6 @@
 import { ETHERTYPE_IPV4, EthernetFrame, Ipv4Packet, isMulticastMac, type MacAddr, readIpv4, WireError } from "@kemu/wire";
 import { NetDevice } from "./device.ts";
+import { carryGso } from "./gso.ts";
 import type { PacketMeta } from "./ipv4.ts";
 
 /** Default FDB ageing time, BR_DEFAULT_AGEING_TIME: 300 s. */
@@ -136,6 +137,7 @@ export class Bridge extends NetDevice {
     const meta: PacketMeta = { mark: 0, physIn: inPort };
     const pre = hooks.run("PREROUTING", original, this, undefined, meta);
     if (pre === undefined) return;
+    carryGso(frame, pre);
     if (readIpv4(pre, 16) !== ip.dst) {
       meta.prerouted = true;
       this.netns.ipv4.ipInput(this, pre, meta);
@@ -152,6 +154,7 @@ export class Bridge extends NetDevice {
         const rebuilt = new Uint8Array(14 + out.length);
         rebuilt.set(frame.subarray(0, 14));
         rebuilt.set(out, 14);
+        carryGso(frame, rebuilt);
         port.transmit(rebuilt);
       }
     }

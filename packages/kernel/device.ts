@@ -2,6 +2,7 @@ import type { Ipv4Addr, MacAddr } from "@kemu/wire";
 import type { Bridge } from "./bridge.ts";
 import type { Netem } from "./netem.ts";
 import type { NetNs } from "./netns.ts";
+import { gsoSegment, gsoSize } from "./gso.ts";
 
 /** The kinds of link the model has, as `ip -d link` names them. */
 export type DeviceKind = "loopback" | "veth" | "bridge" | "ether" | "dummy" | "tun" | "vxlan";
@@ -28,6 +29,22 @@ export interface IfAddr {
   readonly label: string;
   /** Set when another address on the device already covers the same subnet. */
   readonly secondary: boolean;
+}
+
+/**
+ * Offloads a device has, as `ethtool -k` lists them: with tso a device takes
+ * TCP super-packets whole; without it they are segmented in software just
+ * before it (generic segmentation offload); with gso off, TCP builds no
+ * super-packets for a route out of it; with gro the device merges the TCP
+ * segments of a poll on receive.
+ */
+export interface DeviceFeatures {
+  /** tcp-segmentation-offload. */
+  tso: boolean;
+  /** generic-segmentation-offload. */
+  gso: boolean;
+  /** generic-receive-offload. */
+  gro: boolean;
 }
 
 /** Which way a frame crossed a device, for captures. */
@@ -68,6 +85,8 @@ export abstract class NetDevice {
   readonly injected: Netem[] = [];
   promisc = false;
   alias = "";
+  /** Offloads (`ethtool -k`); software devices take super-packets whole, as Linux's veth, bridge, lo and vxlan do. */
+  readonly features: DeviceFeatures = { tso: true, gso: true, gro: false };
 
   constructor(
     public name: string,
@@ -96,12 +115,28 @@ export abstract class NetDevice {
     return this.carrier ? "UP" : "DOWN";
   }
 
-  /** Hands a frame to the medium. Drops it when the device is down. */
+  /**
+   * Hands a frame to the medium. Drops it when the device is down. A
+   * super-packet is cut into wire-sized segments first when the device has
+   * no tso (validate_xmit_skb → skb_gso_segment): its faults, qdisc, taps and
+   * medium see the segments.
+   */
   transmit(frame: Uint8Array): void {
     if (!this.adminUp || !this.carrier) {
       this.stats.txDropped++;
       return;
     }
+    if (!this.features.tso) {
+      const size = gsoSize(frame);
+      if (size !== undefined) {
+        for (const seg of gsoSegment(frame, size)) this.#transmitOne(seg);
+        return;
+      }
+    }
+    this.#transmitOne(frame);
+  }
+
+  #transmitOne(frame: Uint8Array): void {
     if (this.qdisc || this.injected.length > 0) {
       this.#egress(frame, 0);
       return;
@@ -133,6 +168,11 @@ export abstract class NetDevice {
     this.stats.rxPackets++;
     this.stats.rxBytes += frame.length;
     if (frame.length >= 1 && (frame[0]! & 1) === 1) this.stats.multicast++;
+    this.deliver(frame);
+  }
+
+  /** Hands a received frame, already counted, to the taps and then the bridge or the stack. */
+  protected deliver(frame: Uint8Array): void {
     this.#tap(frame, "in");
     if (this.master) this.master.portInput(this, frame);
     else this.netns.ipv4.input(this, frame);

@@ -37,6 +37,7 @@ import {
 } from "@kemu/wire";
 import type { NetDevice } from "./device.ts";
 import type { Errno } from "./errno.ts";
+import { carryGso, gsoNetworkLen, gsoSize, setGso } from "./gso.ts";
 import { NeighTable } from "./neigh.ts";
 import type { NetNs } from "./netns.ts";
 import { type Route, RoutingTables } from "./route.ts";
@@ -93,6 +94,8 @@ export type UdpEncapHandler = (packet: Ipv4Packet, udp: UdpPacket, dev: NetDevic
 export interface OutputRequest extends SendOptions {
   readonly dst: Ipv4Addr;
   readonly protocol: number;
+  /** The packet is a TCP super-packet of segments this long (gso_size): one packet to the stack, segmented where a device needs it. */
+  readonly gsoSize?: number | undefined;
   payload(src: Ipv4Addr): Uint8Array;
 }
 
@@ -202,8 +205,10 @@ export class Ipv4Stack {
     const hooks = this.hooks;
     const skb: PacketMeta | undefined = hooks ? (meta ?? { mark: 0 }) : undefined;
     if (hooks && !skb!.prerouted) {
+      const before = packet;
       packet = hooks.run("PREROUTING", packet, dev, undefined, skb!);
       if (packet === undefined) return;
+      carryGso(before, packet);
       pkt = Ipv4Packet.checked(packet);
     }
     const dst = pkt.dst;
@@ -241,27 +246,35 @@ export class Ipv4Stack {
     const nexthop = route.gateway ?? req.dst;
     const src = req.src ?? route.prefsrc ?? this.ns.selectSource(dev, nexthop) ?? 0;
     if (src === 0 && route.type !== "local") return "EADDRNOTAVAIL";
+    const gso = req.gsoSize;
+    const payload = req.payload(src);
+    // A super-packet takes as many IDs as it has segments (ip_select_ident_segs).
+    const ident = this.#nextIdent();
+    if (gso !== undefined) this.#ident = (this.#ident + Math.ceil(payload.length / gso) - 1) & 0xffff;
     let packet: Uint8Array | undefined = buildIpv4(
       {
         src,
         dst: req.dst,
         protocol: req.protocol,
         ttl: req.ttl ?? this.ns.sysctl.num("net.ipv4.ip_default_ttl"),
-        ident: this.#nextIdent(),
+        ident,
         dontFrag: req.dontFrag ?? false,
         moreFrags: false,
         fragOffset: 0,
         dscp: (req.tos ?? 0) >>> 2,
         ecn: (req.tos ?? 0) & 3,
       },
-      req.payload(src),
+      payload,
     );
+    if (gso !== undefined) setGso(packet, gso);
     let outRoute: Route = route;
     let outDev = dev;
     if (this.hooks) {
       const skb: PacketMeta = { mark: 0 };
+      const built = packet;
       packet = this.hooks.run("OUTPUT", packet, undefined, dev, skb);
       if (packet === undefined) return "EPERM";
+      carryGso(built, packet);
       const newDst = Ipv4Packet.checked(packet).dst;
       if (newDst !== req.dst) {
         const rerouted = this.routes.lookup(newDst, { oif: req.oif });
@@ -269,10 +282,12 @@ export class Ipv4Stack {
         outRoute = rerouted;
         outDev = rerouted.type === "local" ? this.ns.lo : (rerouted.dev ?? dev);
       }
+      const routed = packet;
       packet = this.hooks.run("POSTROUTING", packet, undefined, outDev, skb);
       if (packet === undefined) return "EPERM";
+      carryGso(routed, packet);
     }
-    if (packet.length > outDev.mtu) {
+    if (networkLen(packet) > outDev.mtu) {
       this.stats.fragFails++;
       return "EMSGSIZE";
     }
@@ -358,6 +373,7 @@ export class Ipv4Stack {
     if (this.hooks) {
       const p = this.hooks.run("INPUT", packet, dev, undefined, skb ?? { mark: 0 });
       if (p === undefined) return;
+      carryGso(packet, p);
       packet = p;
       pkt = Ipv4Packet.checked(packet);
     }
@@ -520,7 +536,8 @@ export class Ipv4Stack {
       this.icmpError(packet, ICMP_TIME_EXCEEDED, ICMP_EXC_TTL);
       return;
     }
-    if (packet.length > outDev.mtu) {
+    // A super-packet fits when its segments do (skb_gso_validate_network_len).
+    if (networkLen(packet) > outDev.mtu) {
       this.stats.fragFails++;
       if (pkt.dontFrag) this.icmpError(packet, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, outDev.mtu);
       return; // fragmentation of forwarded packets is not modelled yet
@@ -528,6 +545,7 @@ export class Ipv4Stack {
     // Decrement TTL with an incremental checksum update, on a copy: the
     // buffer may still be referenced by a capture.
     let out: Uint8Array | undefined = packet.slice();
+    carryGso(packet, out);
     const fwd = Ipv4Packet.checked(out);
     const oldWord = (fwd.ttl << 8) | fwd.protocol;
     fwd.ttl = fwd.ttl - 1;
@@ -536,10 +554,14 @@ export class Ipv4Stack {
     out[11] = check & 255;
     if (this.hooks) {
       const meta = skb ?? { mark: 0 };
+      const copy = out;
       out = this.hooks.run("FORWARD", out, inDev, outDev, meta);
       if (out === undefined) return;
+      const forwarded = out;
       out = this.hooks.run("POSTROUTING", out, inDev, outDev, meta);
       if (out === undefined) return;
+      carryGso(copy, forwarded);
+      carryGso(forwarded, out);
     }
     this.stats.forwDatagrams++;
     this.#finishOutput(route, outDev, out);
@@ -571,7 +593,9 @@ export class Ipv4Stack {
   }
 
   #linkSend(dev: NetDevice, mac: MacAddr, packet: Uint8Array): void {
-    dev.transmit(buildEthernet({ dst: mac, src: dev.mac, ethertype: ETHERTYPE_IPV4 }, packet));
+    const frame = buildEthernet({ dst: mac, src: dev.mac, ethertype: ETHERTYPE_IPV4 }, packet);
+    carryGso(packet, frame);
+    dev.transmit(frame);
   }
 
   #arpSolicit(dev: NetDevice, addr: Ipv4Addr, mac: MacAddr | undefined): void {
@@ -615,6 +639,12 @@ export class Ipv4Stack {
     this.stats.malformedFrames++;
     dev.stats.rxErrors++;
   }
+}
+
+/** The length an MTU check compares: a super-packet's largest segment, any other packet's own. */
+function networkLen(packet: Uint8Array): number {
+  const size = gsoSize(packet);
+  return size === undefined ? packet.length : gsoNetworkLen(packet, size);
 }
 
 /** True when `addr` falls in `net/len`. */

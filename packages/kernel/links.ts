@@ -1,5 +1,6 @@
 import type { MacAddr } from "@kemu/wire";
 import { NetDevice } from "./device.ts";
+import { groReceive } from "./gro.ts";
 
 /**
  * Time a frame takes to cross a software link (veth, loopback) in the model,
@@ -73,12 +74,20 @@ export class Dummy extends NetDevice {
 
 /**
  * An Ethernet NIC whose wire is outside the host: transmitted frames go to
- * `wire` (the underlay), and the underlay calls `receive` with arriving ones.
+ * `wire` (the underlay), and the underlay calls `receive` with arriving ones,
+ * or `receiveBatch` with the frames of one poll. It has no TCP segmentation
+ * offload, so super-packets leave it as wire-sized frames, and it merges
+ * what arrives with GRO.
  */
 export class Ether extends NetDevice {
   readonly kind = "ether";
   /** Where transmitted frames go; unplugged when undefined. */
   wire: ((frame: Uint8Array) => void) | undefined;
+  constructor(name: string, mac: MacAddr, mtu: number) {
+    super(name, mac, mtu);
+    this.features.tso = false;
+    this.features.gro = true;
+  }
   override get carrier(): boolean {
     return this.wire !== undefined;
   }
@@ -87,11 +96,33 @@ export class Ether extends NetDevice {
   }
   /** A NIC cannot take a frame longer than its MTU (plus the Ethernet and VLAN headers): it is dropped, counted, and nobody is told. */
   override receive(frame: Uint8Array): void {
-    if (frame.length > this.mtu + 18) {
-      this.stats.rxErrors++;
-      this.stats.rxDropped++;
+    this.receiveBatch([frame]);
+  }
+
+  /**
+   * The frames of one poll (one NAPI round): each is counted as the driver
+   * does, then GRO merges the TCP segments of each flow and the stack gets
+   * the result; taps see what the stack gets, as tcpdump does.
+   */
+  receiveBatch(frames: readonly Uint8Array[]): void {
+    if (!this.adminUp) {
+      this.stats.rxDropped += frames.length;
       return;
     }
-    super.receive(frame);
+    const ok: Uint8Array[] = [];
+    for (const frame of frames) {
+      if (frame.length > this.mtu + 18) {
+        this.stats.rxErrors++;
+        this.stats.rxDropped++;
+        continue;
+      }
+      this.stats.rxPackets++;
+      this.stats.rxBytes += frame.length;
+      if (frame.length >= 1 && (frame[0]! & 1) === 1) this.stats.multicast++;
+      ok.push(frame);
+    }
+    const encap = this.netns.ipv4.udpEncap;
+    const up = this.features.gro && ok.length > 1 ? groReceive(ok, (port) => encap.has(port)) : ok;
+    for (const frame of up) this.deliver(frame);
   }
 }

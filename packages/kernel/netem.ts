@@ -1,5 +1,6 @@
 import type { Clock } from "./clock.ts";
 import type { Rng } from "./random.ts";
+import { carryGso } from "./gso.ts";
 
 /** A netem configuration, as `tc qdisc … netem` takes it. Percentages are 0–100. */
 export interface NetemConfig {
@@ -93,6 +94,7 @@ export class Netem {
       let f = frame;
       if (c.corruptPct > 0 && this.#chance(c.corruptPct)) {
         f = frame.slice();
+        carryGso(frame, f);
         const bit = this.rng.below(f.length * 8);
         f[bit >> 3]! ^= 1 << (bit & 7);
         this.stats.corrupted++;

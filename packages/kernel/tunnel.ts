@@ -15,6 +15,7 @@ import {
   WireError,
 } from "@kemu/wire";
 import { NetDevice } from "./device.ts";
+import { carryGso, gsoSize } from "./gso.ts";
 import { Mailbox } from "./mailbox.ts";
 import type { NetNs } from "./netns.ts";
 
@@ -123,8 +124,11 @@ export class Vxlan extends NetDevice {
     const ns = this.netns;
     const srcPort = flowSourcePort(frame);
     const payload = buildVxlan({ vni: this.vni }, frame);
+    // A super-packet stays one (SKB_GSO_UDP_TUNNEL): the lower device segments it, outer headers and all.
+    const gso = gsoSize(frame);
     const err = ns.ipv4.send({
       dst: entry.dst,
+      gsoSize: gso,
       src: this.local || undefined,
       protocol: 17,
       ttl: this.ttl || undefined,
@@ -135,7 +139,7 @@ export class Vxlan extends NetDevice {
 }
 
 /** Decapsulates one datagram on a VXLAN port; true when it was consumed. */
-function vxlanInput(ns: NetNs, devices: Set<Vxlan>, _pkt: Ipv4Packet, udp: UdpPacket, _dev: NetDevice): boolean {
+function vxlanInput(ns: NetNs, devices: Set<Vxlan>, pkt: Ipv4Packet, udp: UdpPacket, _dev: NetDevice): boolean {
   const alive = [...devices].filter((d) => d.netns === ns && ns.deviceByIndex(d.ifindex) === d);
   if (alive.length === 0) return false;
   let vx: VxlanPacket;
@@ -159,7 +163,9 @@ function vxlanInput(ns: NetNs, devices: Set<Vxlan>, _pkt: Ipv4Packet, udp: UdpPa
     target.stats.rxErrors++;
     return true;
   }
-  target.receive(inner.slice());
+  const frame = inner.slice();
+  carryGso(pkt.buffer, frame);
+  target.receive(frame);
   return true;
 }
 
@@ -202,6 +208,8 @@ export class Tun extends NetDevice {
   constructor(ns: NetNs, name: string, mtu: number) {
     super(name, MAC_ZERO, mtu);
     this.txqlen = 500;
+    // Without IFF_VNET_HDR the owner reads wire-sized packets: super-packets are segmented for it.
+    this.features.tso = false;
     this.queue = new Mailbox(ns.kernel.clock, 500);
   }
 

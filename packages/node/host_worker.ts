@@ -45,6 +45,9 @@ function towards(frame: Uint8Array, macs: ReadonlySet<number>, ips: ReadonlySet<
   return ips.has(((frame[at]! << 24) | (frame[at + 1]! << 16) | (frame[at + 2]! << 8) | frame[at + 3]!) >>> 0);
 }
 
+/** Frames one NAPI poll takes at most (the default weight). */
+const NAPI_BUDGET = 64;
+
 /** What an app adds to a host once it has booted (services, commands, bus handlers). */
 export type HostExtension = (host: Host, bus: Bus) => void;
 
@@ -147,11 +150,19 @@ export function runHostWorker(extend?: HostExtension): void {
     };
   }
 
-  /** Takes every frame waiting on the rings and schedules its arrival on the NIC. */
+  /**
+   * Takes every frame waiting on the rings and schedules its arrival on the
+   * NIC: frames that arrive at the same instant are one poll of the NIC (up
+   * to NAPI's budget of 64), which GRO may merge.
+   */
   function ingest(): void {
     for (const { dev, segPort } of links) {
-      for (const a of segPort.drain()) {
-        clock.setTimer(a.arriveAt - clock.now(), () => dev.receive(a.frame));
+      const arrivals = segPort.drain();
+      for (let i = 0; i < arrivals.length; ) {
+        const at = arrivals[i]!.arriveAt;
+        const batch: Uint8Array[] = [];
+        for (; i < arrivals.length && arrivals[i]!.arriveAt === at && batch.length < NAPI_BUDGET; i++) batch.push(arrivals[i]!.frame);
+        clock.setTimer(at - clock.now(), () => dev.receiveBatch(batch));
       }
     }
   }

@@ -7,17 +7,30 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Adds the bytes `buf[start..end)` as big-endian 16-bit words to `sum` (not folded). */
 export function sumWords(buf: Uint8Array, start: number, end: number, sum = 0): number {
-  const at = buf.byteOffset + start;
-  if (end - start < 64 || (at & 3) !== 0 || !LITTLE_ENDIAN) return sumBytes(buf, start, end, sum);
-  // Long and aligned: add native 32-bit words. Their ones'-complement sum,
-  // folded to 16 bits, is the sum of little-endian 16-bit words; swapping
-  // its bytes gives the big-endian sum (RFC 1071, 2(B)).
-  const n = (end - start) >>> 2;
-  const words = new Uint32Array(buf.buffer, at, n);
+  if (end - start < 64 || !LITTLE_ENDIAN) return sumBytes(buf, start, end, sum);
+  // Long: add the bytes up to a 4-byte boundary one by one, the rest as native 32-bit words.
+  const pre = (4 - ((buf.byteOffset + start) & 3)) & 3;
+  if (pre !== 0) sum = sumBytes(buf, start, start + pre, sum);
+  const from = start + pre;
+  const n = (Math.min(end, buf.length) - from) >>> 2;
+  const words = new Uint32Array(buf.buffer, buf.byteOffset + from, n);
   let s = 0;
   for (let k = 0; k < n; k++) s += words[k]!;
   while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
-  return sumBytes(buf, start + n * 4, end, sum + (((s & 0xff) << 8) | (s >>> 8)));
+  // The native words' ones'-complement sum, folded, is the sum of little-endian
+  // 16-bit words; swapping its bytes gives the big-endian sum (RFC 1071, 2(B)).
+  // After an odd prefix the words straddle the big-endian pairs: swap back.
+  if ((pre & 1) === 0) s = ((s & 0xff) << 8) | (s >>> 8);
+  const tail = sumBytes(buf, from + n * 4, end, 0);
+  // The tail starts on the same parity as `from`; an odd start pairs its first byte low.
+  if ((pre & 1) === 0) return sum + s + tail;
+  return sum + s + swapFolded(tail);
+}
+
+/** Folds `s` to 16 bits and swaps its bytes: a sum taken one byte out of step, put back in step. */
+function swapFolded(s: number): number {
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+  return ((s & 0xff) << 8) | (s >>> 8);
 }
 
 function sumBytes(buf: Uint8Array, start: number, end: number, sum: number): number {

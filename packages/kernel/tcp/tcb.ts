@@ -56,7 +56,12 @@ export interface TcbInit {
   remotePort: number;
   /** MTU of the route to the peer, for the MSS we advertise (MTU − 40). */
   mtu: number;
+  /** The route's device takes super-packets (sk_can_gso): data leaves in TSO-sized packets of several MSS. */
+  gso?: boolean;
 }
+
+/** The most payload one super-packet carries: an IPv4 total length of 64 KiB with the longest TCP header. */
+const GSO_MAX_PAYLOAD = 65535 - 20 - 60;
 
 const EMPTY = new Uint8Array(0);
 
@@ -114,6 +119,8 @@ export class Tcb {
   mss = 536;
   /** The MSS we advertise (route MTU − 40). */
   readonly advMss: number;
+  /** Whether data may leave in super-packets (the route's device has gso). */
+  readonly gso: boolean;
   tsOk = false;
   sackOk = false;
   wsOk = false;
@@ -165,6 +172,7 @@ export class Tcb {
     this.remotePort = init.remotePort;
     // ipv4_default_advmss: MTU − 40, at most 65535 − 40.
     this.advMss = Math.max(88, Math.min(init.mtu, 65535) - 40);
+    this.gso = init.gso ?? false;
     const rng = tcp.ns.kernel.rng;
     this.iss = rng.nextU32();
     this.#tsOffset = rng.nextU32();
@@ -501,8 +509,15 @@ export class Tcb {
         this.cwnd = Math.max(this.cwnd - acked + mss, mss);
       }
     } else if (this.#cwndLimited) {
-      if (this.cwnd < this.ssthresh) this.cwnd += Math.min(acked, 2 * mss);
-      else this.cwnd += Math.max(1, Math.floor((mss * mss) / this.cwnd));
+      // tcp_slow_start then tcp_cong_avoid_ai: every acknowledged segment counts, however
+      // few ACKs carried them (one ACK may cover a whole GRO super-packet).
+      let rest = acked;
+      if (this.cwnd < this.ssthresh) {
+        const grow = Math.min(rest, this.ssthresh - this.cwnd);
+        this.cwnd += grow;
+        rest -= grow;
+      }
+      if (rest > 0) this.cwnd += Math.max(1, Math.floor((rest * mss) / this.cwnd));
     }
     this.#dupAcks = 0;
     if (this.sndUna === this.sndMax) this.#rtx.cancel();
@@ -650,7 +665,11 @@ export class Tcb {
         if (room < Math.min(mss, unsent)) this.#cwndLimited = this.cwnd < this.sndWnd;
         if (room <= 0) break;
         const sackedAhead = seqLt(this.sndNxt, this.sndMax) ? this.#sacked.nextSacked(this.sndNxt) : undefined;
-        const len = Math.min(mss, unsent, room, sackedAhead === undefined ? mss : seqDiff(sackedAhead, this.sndNxt));
+        // With GSO, as many whole MSS as the windows allow go in one super-packet (tcp_mss_split_point);
+        // the tail of the queue may end it short.
+        const most = this.gso ? Math.max(mss, GSO_MAX_PAYLOAD - (GSO_MAX_PAYLOAD % mss)) : mss;
+        let len = Math.min(most, unsent, room, sackedAhead === undefined ? most : seqDiff(sackedAhead, this.sndNxt));
+        if (len > mss && len < unsent) len -= len % mss;
         // Sender silly-window avoidance (RFC 9293 §3.8.6.2.1).
         if (len < mss && len < unsent && inFlight > 0 && len < this.#maxSndWnd / 2) break;
         const end = seqAdd(this.sndNxt, len);
@@ -677,15 +696,16 @@ export class Tcb {
   #sendData(seq: number, len: number, fin: boolean, push: boolean): void {
     const end = seqAdd(seq, len + (fin ? 1 : 0));
     if (seqLt(seq, this.sndMax)) {
-      this.retransmits++;
-      this.tcp.stats.retransSegs++;
+      const segs = len > this.mss ? Math.ceil(len / this.mss) : 1;
+      this.retransmits += segs;
+      this.tcp.stats.retransSegs += segs;
       if (this.#rttSeq !== undefined && seqLt(seq, this.#rttSeq)) this.#rttSeq = undefined; // Karn
     } else if (this.#rttSeq === undefined) {
       this.#rttSeq = end;
       this.#rttStart = this.#now();
     }
     const flags = TCP_ACK | (fin ? TCP_FIN : 0) | (push && len > 0 ? TCP_PSH : 0);
-    this.#emit(seq, flags, len, this.#segmentOptions(), undefined);
+    this.#emit(seq, flags, len, this.#segmentOptions(), undefined, len > this.mss ? this.mss : undefined);
   }
 
   /** Retransmits the first unacknowledged segment. */
@@ -712,7 +732,7 @@ export class Tcb {
   }
 
   /** Builds and sends one segment; every non-SYN segment advertises the current window. */
-  #emit(seq: number, flags: number, len: number, options: TcpOptions, synWindow: number | undefined): void {
+  #emit(seq: number, flags: number, len: number, options: TcpOptions, synWindow: number | undefined, gsoSize?: number): void {
     const window = synWindow ?? this.#windowField();
     if (synWindow !== undefined && flags & TCP_ACK) this.#rcvAdvEdge = seqAdd(this.rcvNxt, synWindow);
     const repr: TcpRepr = {
@@ -727,7 +747,7 @@ export class Tcb {
     };
     const offset = len > 0 ? seqDiff(seq, this.#sendBase) : 0;
     const queue = this.sendQueue;
-    this.tcp.transmit(this.localAddr, this.remoteAddr, repr, len, (buf, at) => queue.copyOut(offset, len, buf, at));
+    this.tcp.transmit(this.localAddr, this.remoteAddr, repr, len, (buf, at) => queue.copyOut(offset, len, buf, at), gsoSize);
     if (flags & TCP_ACK) {
       this.#lastAckSent = this.rcvNxt;
       this.#delack.cancel();

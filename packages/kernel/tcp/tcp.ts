@@ -18,6 +18,7 @@ import {
   type TcpRepr,
 } from "@kemu/wire";
 import type { NetDevice } from "../device.ts";
+import { gsoSize } from "../gso.ts";
 import { type Errno, KernelError } from "../errno.ts";
 import type { ProtocolHandler } from "../ipv4.ts";
 import type { NetNs } from "../netns.ts";
@@ -230,7 +231,7 @@ export class Tcp implements ProtocolHandler {
     } else if (this.#conns.has(key(src, srcPort, dst, port))) {
       throw new KernelError("EADDRINUSE");
     }
-    const tcb = new Tcb(this, { localAddr: src, localPort: srcPort, remoteAddr: dst, remotePort: port, mtu: dev.mtu });
+    const tcb = new Tcb(this, { localAddr: src, localPort: srcPort, remoteAddr: dst, remotePort: port, mtu: dev.mtu, gso: dev.features.gso });
     this.#hash(tcb);
     this.stats.activeOpens++;
     tcb.openActive();
@@ -272,7 +273,9 @@ export class Tcp implements ProtocolHandler {
       this.stats.inErrs++;
       return true;
     }
-    this.stats.inSegs++;
+    // A GRO super-packet counts as the segments it was made of.
+    const gso = gsoSize(packet.buffer);
+    this.stats.inSegs += gso === undefined ? 1 : Math.max(1, Math.ceil(payload.length / gso));
     if (this.#notUnicast(dst)) return true;
     const seg: TcpSegment = { repr, payload };
     const tcb = this.#conns.get(key(dst, repr.dstPort, src, repr.srcPort));
@@ -318,6 +321,7 @@ export class Tcp implements ProtocolHandler {
       remoteAddr: remote,
       remotePort: seg.repr.srcPort,
       mtu: dev?.mtu ?? 1500,
+      gso: dev?.features.gso ?? false,
     });
     this.#hash(tcb);
     l.adopt(tcb);
@@ -350,19 +354,25 @@ export class Tcp implements ProtocolHandler {
     this.transmit(local, remote, repr, 0, undefined);
   }
 
-  /** Sends one segment; `fill` writes `len` payload bytes at `buf[at…]`. */
+  /**
+   * Sends one segment; `fill` writes `len` payload bytes at `buf[at…]`. With
+   * `gsoSize` it is a super-packet of segments of that many bytes, counted
+   * as that many segments (as tcp_transmit_skb counts gso_segs).
+   */
   transmit(
     local: Ipv4Addr,
     remote: Ipv4Addr,
     repr: TcpRepr,
     len: number,
     fill: ((buf: Uint8Array, at: number) => void) | undefined,
+    gsoSize?: number,
   ): Errno | undefined {
-    this.stats.outSegs++;
+    this.stats.outSegs += gsoSize === undefined ? 1 : Math.ceil(len / gsoSize);
     return this.ns.ipv4.send({
       dst: remote,
       src: local,
       protocol: IPPROTO_TCP,
+      gsoSize,
       payload: (src) => {
         const headerLen = tcpHeaderLen(repr);
         const seg = withHeadroom(headerLen + len);
