@@ -47,6 +47,8 @@ export interface DeviceFeatures {
   gro: boolean;
 }
 
+const EMPTY_FRAME = new Uint8Array(0);
+
 /** Which way a frame crossed a device, for captures. */
 export type Direction = "in" | "out";
 
@@ -78,7 +80,11 @@ export abstract class NetDevice {
     multicast: 0,
   };
   readonly taps = new Set<Tap>();
+  /** How many frames wait in the device's queue while its driver is stopped (`ip link … qlen`); one more is a TX drop. */
   txqlen = 1000;
+  /** Frames waiting for the driver to take them (the default qdisc's FIFO), from #txqHead on. */
+  #txq: Uint8Array[] = [];
+  #txqHead = 0;
   /** The egress queueing discipline (`tc qdisc … netem`); none means frames go out at once. */
   qdisc: Netem | undefined;
   /** Injected faults (a link's loss, a partition), each shaping only the frames its filter takes; applied before the qdisc. */
@@ -141,16 +147,70 @@ export abstract class NetDevice {
       this.#egress(frame, 0);
       return;
     }
-    this.#out(frame);
+    this.#toDriver(frame);
   }
 
   /** Passes a frame through the faults, then the qdisc, in order. */
   #egress(frame: Uint8Array, stage: number): void {
     const chain = this.qdisc ? [...this.injected, this.qdisc] : this.injected;
     const q = chain[stage];
-    if (q === undefined) this.#out(frame);
+    if (q === undefined) this.#toDriver(frame);
     else q.enqueue(frame, (f) => this.#egress(f, stage + 1));
   }
+
+  /**
+   * What the qdisc dequeues goes to the driver, unless the driver has
+   * stopped its queue (its ring is full, netif_stop_queue) or frames are
+   * already waiting: then it waits its turn, up to txqlen frames; beyond
+   * that it is dropped and counted as a TX drop.
+   */
+  #toDriver(frame: Uint8Array): void {
+    const waiting = this.#txq.length - this.#txqHead;
+    if (waiting === 0 && !this.txStopped(frame)) {
+      this.#out(frame);
+      return;
+    }
+    if (waiting >= this.txqlen) {
+      this.stats.txDropped++;
+      return;
+    }
+    this.#txq.push(frame);
+    if (waiting === 0) this.txStalled();
+  }
+
+  /** Frames waiting in the device's queue for the driver. */
+  get txQueued(): number {
+    return this.#txq.length - this.#txqHead;
+  }
+
+  /** netif_wake_queue: the driver has room again; waiting frames go, in order, while it has. */
+  wakeQueue(): void {
+    const q = this.#txq;
+    while (this.#txqHead < q.length) {
+      const frame = q[this.#txqHead]!;
+      if (this.txStopped(frame)) break;
+      q[this.#txqHead++] = EMPTY_FRAME;
+      this.#out(frame);
+    }
+    if (this.#txqHead === q.length) {
+      this.#txq = [];
+      this.#txqHead = 0;
+    } else {
+      if (this.#txqHead > 1024) {
+        this.#txq = q.slice(this.#txqHead);
+        this.#txqHead = 0;
+      }
+      this.txStalled();
+    }
+  }
+
+  /** Whether the driver cannot take `frame` now (its ring is full); software devices never stop. */
+  protected txStopped(_frame: Uint8Array): boolean {
+    return false;
+  }
+
+  /** Frames wait for a stopped driver: it is up to the device to call wakeQueue once there is room. */
+  protected txStalled(): void {}
 
   #out(frame: Uint8Array): void {
     this.stats.txPackets++;

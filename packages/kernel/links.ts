@@ -83,6 +83,13 @@ export class Ether extends NetDevice {
   readonly kind = "ether";
   /** Where transmitted frames go; unplugged when undefined. */
   wire: ((frame: Uint8Array) => void) | undefined;
+  /**
+   * Whether the wire has room for `frame` now (the driver's tx ring); when
+   * it has not, frames wait in the device's queue until `wakeQueue`.
+   */
+  wireRoom: ((frame: Uint8Array) => boolean) | undefined;
+  /** Called when frames start waiting for room: whoever owns the wire calls `wakeQueue` once it has some. */
+  onTxStall: (() => void) | undefined;
   constructor(name: string, mac: MacAddr, mtu: number) {
     super(name, mac, mtu);
     this.features.tso = false;
@@ -93,6 +100,12 @@ export class Ether extends NetDevice {
   }
   protected xmit(frame: Uint8Array): void {
     this.wire?.(frame);
+  }
+  protected override txStopped(frame: Uint8Array): boolean {
+    return this.wireRoom !== undefined && !this.wireRoom(frame);
+  }
+  protected override txStalled(): void {
+    this.onTxStall?.();
   }
   /** A NIC cannot take a frame longer than its MTU (plus the Ethernet and VLAN headers): it is dropped, counted, and nobody is told. */
   override receive(frame: Uint8Array): void {

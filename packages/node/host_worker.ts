@@ -47,6 +47,8 @@ function towards(frame: Uint8Array, macs: ReadonlySet<number>, ips: ReadonlySet<
 
 /** Frames one NAPI poll takes at most (the default weight). */
 const NAPI_BUDGET = 64;
+/** How soon, on real time, a NIC whose ring was full looks for room again, ms. */
+const TX_POLL_MS = 0.02;
 
 /** What an app adds to a host once it has booted (services, commands, bus handlers). */
 export type HostExtension = (host: Host, bus: Bus) => void;
@@ -138,7 +140,7 @@ export function runHostWorker(extend?: HostExtension): void {
   /** The NICs and their segment ports. */
   const links = init.links.map((l) => {
     const dev = host.kernel.root.deviceByName(l.ifname) as Ether;
-    const segPort = new SegmentPort(l.segment, l.member);
+    const segPort = new SegmentPort(l.segment, l.member, { lockstep: init.time === "virtual" });
     return { dev, segPort };
   });
   let minSent: number | undefined;
@@ -148,6 +150,20 @@ export function runHostWorker(extend?: HostExtension): void {
       if (minSent === undefined || now < minSent) minSent = now;
       segPort.send(frame, now);
     };
+    // A full ring stops the NIC's queue (netif_stop_queue); frames wait in it for room.
+    dev.wireRoom = (frame) => segPort.hasRoom(frame);
+    if (init.time === "real") {
+      // On real time the peer frees slots whenever it polls: look again shortly.
+      let polling = false;
+      dev.onTxStall = () => {
+        if (polling) return;
+        polling = true;
+        clock.setTimer(TX_POLL_MS, () => {
+          polling = false;
+          dev.wakeQueue();
+        });
+      };
+    }
   }
 
   /**
@@ -264,6 +280,11 @@ export function runHostWorker(extend?: HostExtension): void {
   async function round(until: number, inbox: BusMessage[]): Promise<RoundReport> {
     for (const msg of inbox) bus.deliver(msg);
     ingest();
+    // Every ring was drained since the last round: the credit is whole, and what waited goes first.
+    for (const { dev, segPort } of links) {
+      segPort.newRound();
+      dev.wakeQueue();
+    }
     for (;;) {
       await drainMicrotasks();
       const next = clock.nextAt();

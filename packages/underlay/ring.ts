@@ -107,6 +107,14 @@ export class Ring {
     return true;
   }
 
+  /** Whether a push now would find a free slot (another producer may take it first). */
+  get hasRoom(): boolean {
+    const ints = this.#ints;
+    const pos = Atomics.load(ints, HDR_TAIL);
+    const base = HDR_INTS * 4 + (pos & this.#mask) * this.#slotSize;
+    return ((Atomics.load(ints, base >> 2) - pos) | 0) >= 0;
+  }
+
   /** Takes the next frame (a copy), or undefined when the ring is empty. Consumer only. */
   shift(): RingFrame | undefined {
     const ints = this.#ints;

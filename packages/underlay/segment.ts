@@ -53,12 +53,51 @@ export class SegmentPort {
   readonly #rings: Ring[];
   readonly #fdb = new Map<MacAddr, number>();
   readonly stats: PortStats = { sent: 0, received: 0, oversize: 0, ringFull: 0 };
+  /** On lockstep time: frames this member may still put on each ring this round; undefined on real time. */
+  readonly #credit: Int32Array | undefined;
+  readonly #perRound: number;
 
+  /**
+   * With `lockstep`, room on a ring is a per-round credit rather than the
+   * ring's momentary state, which depends on when its consumer ran: each
+   * consumer drains its ring once per round, so a ring holds at most two
+   * rounds of every other member's frames, and a credit of
+   * slots / (2 × (members − 1)) per round never fills it — the same frames
+   * wait, whatever the threads' timing.
+   */
   constructor(
     readonly layout: SegmentLayout,
     readonly index: number,
+    options: { lockstep?: boolean } = {},
   ) {
     this.#rings = layout.rings.map((sab) => new Ring(sab, layout.shape));
+    const others = Math.max(1, layout.rings.length - 1);
+    this.#perRound = Math.max(1, Math.floor(layout.shape.slots / (2 * others)));
+    this.#credit = options.lockstep ? new Int32Array(layout.rings.length).fill(this.#perRound) : undefined;
+  }
+
+  /** A new lockstep round: every ring's credit is whole again. */
+  newRound(): void {
+    this.#credit?.fill(this.#perRound);
+  }
+
+  /** Whether every ring `frame` goes to can take it now. */
+  hasRoom(frame: Uint8Array): boolean {
+    if (frame.length < 14) return true;
+    const dst = readMac(frame, 0);
+    const known = isMulticastMac(dst) ? undefined : this.#fdb.get(dst);
+    if (known !== undefined) return known === this.index || this.#roomOn(known);
+    for (let i = 0; i < this.#rings.length; i++) if (i !== this.index && !this.#roomOn(i)) return false;
+    return true;
+  }
+
+  #roomOn(i: number): boolean {
+    return this.#credit ? this.#credit[i]! > 0 : this.#rings[i]!.hasRoom;
+  }
+
+  #push(i: number, frame: Uint8Array, now: number): void {
+    if (this.#credit) this.#credit[i]!--;
+    if (!this.#rings[i]!.push(frame, this.index, now)) this.stats.ringFull++;
   }
 
   /** This member's inbound ring. */
@@ -77,12 +116,10 @@ export class SegmentPort {
     const dst = readMac(frame, 0);
     const known = isMulticastMac(dst) ? undefined : this.#fdb.get(dst);
     if (known !== undefined) {
-      if (known !== this.index && !this.#rings[known]!.push(frame, this.index, now)) this.stats.ringFull++;
+      if (known !== this.index) this.#push(known, frame, now);
       return;
     }
-    for (let i = 0; i < this.#rings.length; i++) {
-      if (i !== this.index && !this.#rings[i]!.push(frame, this.index, now)) this.stats.ringFull++;
-    }
+    for (let i = 0; i < this.#rings.length; i++) if (i !== this.index) this.#push(i, frame, now);
   }
 
   /**

@@ -39,3 +39,34 @@ test("drain orders frames by send time, then sender, whatever order they were qu
   b!.send(f(2), 3);
   t.deepEqual(c!.drain().map((x) => [x.sentAt, x.source]), [[3, 1], [5, 0], [5, 1]]);
 });
+
+test("a port has room while the ring it sends to has a free slot", (t) => {
+  const seg = createSegment("u", 2, { shape: { slots: 4, slotSize: 2048 } });
+  const [a, b] = [0, 1].map((i) => new SegmentPort(seg, i));
+  const f = buildEthernet({ dst: MAC_BROADCAST, src: mac(1), ethertype: ETHERTYPE_IPV4 }, new Uint8Array(46));
+  for (let i = 0; i < 4; i++) {
+    t.true(a!.hasRoom(f));
+    a!.send(f, i);
+  }
+  t.false(a!.hasRoom(f), "the ring is full");
+  t.is(b!.drain().length, 4);
+  t.true(a!.hasRoom(f), "the consumer freed its slots");
+  t.is(a!.stats.ringFull, 0);
+});
+
+test("on lockstep time a port's room is a per-round credit that can never fill the ring", (t) => {
+  const seg = createSegment("u", 3, { shape: { slots: 8, slotSize: 2048 } });
+  const [a, b, c] = [0, 1, 2].map((i) => new SegmentPort(seg, i, { lockstep: true }));
+  const f = (src: number) => buildEthernet({ dst: MAC_BROADCAST, src: mac(src), ethertype: ETHERTYPE_IPV4 }, new Uint8Array(46));
+  // 8 slots, two other members, two rounds in a ring at most: 2 frames a round each.
+  let sent = 0;
+  for (; a!.hasRoom(f(1)); sent++) a!.send(f(1), 0);
+  t.is(sent, 2);
+  for (; b!.hasRoom(f(2)); sent++) b!.send(f(2), 0);
+  t.is(sent, 4);
+  for (const p of [a, b]) p!.newRound();
+  for (let i = 0; i < 2; i++) a!.send(f(1), 1), b!.send(f(2), 1);
+  t.false(a!.hasRoom(f(1)));
+  t.is(c!.drain().length, 8, "two rounds of both other members, none refused");
+  t.is(a!.stats.ringFull + b!.stats.ringFull, 0);
+});

@@ -75,3 +75,49 @@ test("the sender never puts more in flight than the peer's window", async (t) =>
   }
   t.is(violations, 0);
 });
+
+/** 16 MiB from a to b over a 1 Gbit/s link 1 ms away (a 250 kB bandwidth-delay product), read as fast as it comes; the windows b advertised, in bytes. */
+async function bulkWindows(options: { rcvBuf?: number; rmem?: string; moderate?: string } = {}): Promise<{ windows: number[]; rcvBuf: number; intact: boolean }> {
+  const { clock, a, b, ea, eb } = tcpPair();
+  ea.faults = { rng: a.kernel.rng, latencyMs: 1, rateBps: 1e9 };
+  eb.faults = { rng: b.kernel.rng, latencyMs: 1 };
+  if (options.rmem) b.sysctl.set("net.ipv4.tcp_rmem", options.rmem);
+  if (options.moderate) b.sysctl.set("net.ipv4.tcp_moderate_rcvbuf", options.moderate);
+  const listener = TcpListener.listen(b, 0, 5001, options.rcvBuf === undefined ? {} : { rcvBuf: options.rcvBuf });
+  const client = await settle(clock, TcpConnection.connect(a, ip("10.0.0.2"), 5001));
+  const server = (await settle(clock, listener.accept()))!;
+  const seen = watchTcp(ea);
+  const payload = seededBytes(16 << 20, 7);
+  const writing = client.write(payload).then(() => client.close());
+  const chunks: Uint8Array[] = [];
+  const reading = (async () => {
+    for (let c = await server.read(); c !== undefined; c = await server.read()) chunks.push(c);
+  })();
+  await settle(clock, Promise.all([writing, reading]));
+  const scale = 2 ** server.tcb.rcvWscale;
+  const windows = seen.filter((s) => s.dir === "in" && !(s.repr.flags & 0x02)).map((s) => s.repr.window * scale);
+  return { windows, rcvBuf: server.tcb.rcvBuf, intact: sha(Buffer.concat(chunks)) === sha(payload) };
+}
+
+test("receive-buffer autotuning grows the advertised window during a bulk transfer, up to tcp_rmem[2]", async (t) => {
+  const { windows, rcvBuf, intact } = await bulkWindows({ rmem: "4096\t131072\t1048576" });
+  t.true(intact);
+  const first = windows[0]!;
+  const most = Math.max(...windows);
+  t.true(first <= 65535, `the first window ${first}`);
+  t.true(most > 4 * 65535, `the window grew to ${most}`);
+  // sk_rcvbuf stops at tcp_rmem[2]; the window offers half of it (tcp_adv_win_scale 1).
+  t.is(rcvBuf, 1048576);
+  t.true(most <= 1048576 / 2, `the window stayed within half of tcp_rmem[2]: ${most}`);
+});
+
+test("a socket with SO_RCVBUF set, or with tcp_moderate_rcvbuf 0, keeps its window", async (t) => {
+  const locked = await bulkWindows({ rcvBuf: 65536 });
+  t.true(locked.intact);
+  t.is(locked.rcvBuf, 131072, "SO_RCVBUF 65536 is doubled");
+  t.true(Math.max(...locked.windows) <= 65536, `window ${Math.max(...locked.windows)}`);
+  const off = await bulkWindows({ moderate: "0" });
+  t.true(off.intact);
+  t.is(off.rcvBuf, 131072, "tcp_rmem[1], untouched");
+  t.true(Math.max(...off.windows) <= 65536, `window ${Math.max(...off.windows)}`);
+});

@@ -58,6 +58,8 @@ export interface TcbInit {
   mtu: number;
   /** The route's device takes super-packets (sk_can_gso): data leaves in TSO-sized packets of several MSS. */
   gso?: boolean;
+  /** SO_RCVBUF as the kernel keeps it (already doubled): locks the receive buffer, so it is not autotuned. */
+  rcvBuf?: number | undefined;
 }
 
 /** The most payload one super-packet carries: an IPv4 total length of 64 KiB with the longest TCP header. */
@@ -109,8 +111,25 @@ export class Tcb {
   #oooFin: number | undefined;
   /** The peer's FIN has been received in order: reads end after the queue. */
   finReceived = false;
-  /** The most the receive window offers (Linux's rcv_ssthresh / window_clamp). */
+  /** The most the receive window offers (Linux's rcv_ssthresh / window_clamp): half of #rcvBuf. */
   #rcvSpace: number;
+  /** The receive buffer (sk_rcvbuf): tcp_rmem[1] at first, grown by autotuning up to tcp_rmem[2]. */
+  #rcvBuf: number;
+  /** SO_RCVBUF was set (SOCK_RCVBUF_LOCK): the buffer is the application's, never autotuned. */
+  #rcvBufLocked = false;
+  /** Bytes the application has read, as a sequence number (Linux's copied_seq). */
+  #copiedSeq = 0;
+  /** Dynamic right-sizing (rcvq_space): bytes copied in the last measured RTT, and where and when the measure began. */
+  #rcvqSpace = 0;
+  #rcvqSeq = 0;
+  #rcvqTime = 0;
+  /** The receiver's RTT estimate, ms (rcv_rtt_est, unscaled); 0 until the first sample. */
+  #rcvRtt = 0;
+  /** Where the window-based RTT sample ends and when it began (rcv_rtt_est.seq / .time). */
+  #rcvRttSeq = 0;
+  #rcvRttTime: number | undefined;
+  /** The last timestamp echo a receiver RTT sample came from. */
+  #rcvRttLastTsecr = 0;
   /** Largest payload seen from the peer, for "two full segments" delayed-ACK accounting. */
   #rcvMss = 536;
 
@@ -185,9 +204,12 @@ export class Tcb {
     const [, wmemDefault = 16384] = tcp.sysctlTriple("net.ipv4.tcp_wmem");
     this.sndBufLimit = wmemDefault;
     // tcp_full_space with tcp_adv_win_scale 1: half the buffer is for data.
-    this.#rcvSpace = Math.floor(rmemDefault / 2);
+    this.#rcvBuf = init.rcvBuf ?? rmemDefault;
+    this.#rcvBufLocked = init.rcvBuf !== undefined;
+    this.#rcvSpace = Math.floor(this.#rcvBuf / 2);
     if (tcp.ns.sysctl.on("net.ipv4.tcp_window_scaling")) {
-      const space = Math.max(this.#rcvSpace, rmemMax);
+      // tcp_select_initial_window: the scale covers the largest the buffer may grow to (rmem[2]), or the locked buffer.
+      const space = Math.max(this.#rcvSpace, this.#rcvBufLocked ? 0 : rmemMax);
       this.rcvWscale = Math.max(0, Math.min(MAX_WSCALE, Math.floor(Math.log2(space)) - 15));
     }
     const clock = tcp.ns.kernel.clock;
@@ -230,6 +252,7 @@ export class Tcb {
     const sysctl = this.tcp.ns.sysctl;
     this.irs = repr.seq;
     this.rcvNxt = seqAdd(repr.seq, 1);
+    this.#copiedSeq = this.rcvNxt;
     this.#lastAckSent = this.rcvNxt;
     this.#rcvAdvEdge = this.rcvNxt;
     this.wsOk = o.windowScale !== undefined && sysctl.on("net.ipv4.tcp_window_scaling");
@@ -298,6 +321,7 @@ export class Tcb {
     if (this.tsOk && repr.options.timestamp && seqLe(repr.seq, this.#lastAckSent)) {
       this.#tsRecent = repr.options.timestamp.tsval;
     }
+    if (this.tsOk && repr.options.timestamp && seg.payload.length > 0) this.#rcvRttMeasureTs(repr.options.timestamp.tsecr, seg.payload.length);
     if (f & TCP_RST) {
       // RFC 5961 §3.2: only an exact match resets; the rest earn a challenge ACK.
       if (repr.seq === this.rcvNxt) this.#onReset();
@@ -357,6 +381,7 @@ export class Tcb {
     this.state = "ESTAB";
     this.#updateSndBuf();
     this.#sendAck();
+    this.#initBufferSpace();
     this.#wake();
     this.#output();
   }
@@ -379,6 +404,7 @@ export class Tcb {
     this.#sndWl1 = seg.repr.seq;
     this.#sndWl2 = seg.repr.ack;
     this.#updateSndBuf();
+    this.#initBufferSpace();
     l?.established(this);
     return true;
   }
@@ -592,6 +618,7 @@ export class Tcb {
         this.#sendAck(); // beyond the window we offered
         return;
       } else if (seq === this.rcvNxt) {
+        this.#rcvRttMeasure();
         const filled = !this.#ooo.empty;
         this.recvQueue.push(data);
         this.rcvNxt = seqAdd(this.rcvNxt, data.length);
@@ -950,8 +977,83 @@ export class Tcb {
   /** Takes up to `max` bytes the application reads; may send a window update. */
   read(max?: number): Uint8Array {
     const out = this.recvQueue.shift(max);
-    if (out.length > 0) this.#afterRead();
+    if (out.length > 0) {
+      this.#copiedSeq = seqAdd(this.#copiedSeq, out.length);
+      this.#rcvSpaceAdjust();
+      this.#afterRead();
+    }
     return out;
+  }
+
+  /** The receive buffer (sk_rcvbuf), as `ss -m` shows it as rb. */
+  get rcvBuf(): number {
+    return this.#rcvBuf;
+  }
+
+  /** tcp_init_buffer_space: the first measure of what the application reads starts at the initial window. */
+  #initBufferSpace(): void {
+    const rcvWnd = Math.max(0, seqDiff(this.#rcvAdvEdge, this.rcvNxt));
+    this.#rcvqSpace = Math.min(this.#rcvSpace, rcvWnd, INITIAL_CWND * this.advMss);
+    this.#rcvqSeq = this.#copiedSeq;
+    this.#rcvqTime = this.#now();
+  }
+
+  /** tcp_rcv_rtt_update: a timestamp sample moves the estimate by an eighth; a window sample only lowers it. */
+  #rcvRttUpdate(sample: number, winDep: boolean): void {
+    if (this.#rcvRtt === 0) this.#rcvRtt = sample;
+    else if (!winDep) this.#rcvRtt += (sample - this.#rcvRtt) / 8;
+    else if (sample < this.#rcvRtt) this.#rcvRtt = sample;
+  }
+
+  /** tcp_rcv_rtt_measure: without timestamps, the time to receive a window's worth of data is one RTT. */
+  #rcvRttMeasure(): void {
+    const now = this.#now();
+    if (this.#rcvRttTime !== undefined) {
+      if (seqLt(this.rcvNxt, this.#rcvRttSeq)) return;
+      this.#rcvRttUpdate(Math.max(now - this.#rcvRttTime, 0.001), true);
+    }
+    const rcvWnd = Math.max(0, seqDiff(this.#rcvAdvEdge, this.#lastAckSent));
+    this.#rcvRttSeq = seqAdd(this.rcvNxt, rcvWnd);
+    this.#rcvRttTime = now;
+  }
+
+  /** tcp_rcv_rtt_measure_ts: a full segment echoing a new timestamp of ours; millisecond ticks, so at least 1 ms. */
+  #rcvRttMeasureTs(tsecr: number, len: number): void {
+    if (tsecr === this.#rcvRttLastTsecr) return;
+    this.#rcvRttLastTsecr = tsecr;
+    if (len < this.#rcvMss) return;
+    const delta = (this.#tsval() - tsecr) | 0;
+    if (delta < 0 || delta > 0x7fff_ffff / 1000) return;
+    this.#rcvRttUpdate(Math.max(delta, 1), false);
+  }
+
+  /**
+   * tcp_rcv_space_adjust (dynamic right-sizing): once per receiver RTT, what
+   * the application copied sets the buffer: twice that plus 16 segments,
+   * more while the sender is still speeding up, at most tcp_rmem[2]; the
+   * window clamp follows. Not when SO_RCVBUF is set or tcp_moderate_rcvbuf is 0.
+   */
+  #rcvSpaceAdjust(): void {
+    const now = this.#now();
+    if (this.#rcvRtt === 0 || now - this.#rcvqTime < this.#rcvRtt) return;
+    const copied = seqDiff(this.#copiedSeq, this.#rcvqSeq);
+    if (copied > this.#rcvqSpace) {
+      if (!this.#rcvBufLocked && this.tcp.ns.sysctl.on("net.ipv4.tcp_moderate_rcvbuf")) {
+        let rcvwin = 2 * copied + 16 * this.advMss;
+        const space = Math.max(1, this.#rcvqSpace);
+        rcvwin += 2 * Math.floor((rcvwin * (copied - space)) / space);
+        const [, , rmemMax = 6291456] = this.tcp.sysctlTriple("net.ipv4.tcp_rmem");
+        // tcp_space_from_win with tcp_adv_win_scale 1: the buffer is twice the window.
+        const rcvbuf = Math.min(2 * rcvwin, rmemMax);
+        if (rcvbuf > this.#rcvBuf) {
+          this.#rcvBuf = rcvbuf;
+          this.#rcvSpace = Math.max(this.#rcvSpace, Math.floor(rcvbuf / 2));
+        }
+      }
+      this.#rcvqSpace = copied;
+    }
+    this.#rcvqSeq = this.#copiedSeq;
+    this.#rcvqTime = now;
   }
 
   /** tcp_cleanup_rbuf: announce a window that reopened by half or more. */

@@ -24,6 +24,9 @@ import type { ProtocolHandler } from "../ipv4.ts";
 import type { NetNs } from "../netns.ts";
 import { type TcpSegment, Tcb, type TcpState, type TcpTimerKind } from "./tcb.ts";
 
+/** The smallest receive buffer SO_RCVBUF leaves (2 × (2048 + sizeof(struct sk_buff)) on x86-64). */
+const SOCK_MIN_RCVBUF = 2304;
+
 /** IP protocol number of TCP. */
 const IPPROTO_TCP = 6;
 
@@ -79,6 +82,8 @@ export class ListenSocket {
     readonly localPort: number,
     /** The accept queue holds up to backlog + 1 connections (sk_acceptq_is_full). */
     readonly backlog: number,
+    /** SO_RCVBUF set on the listener: its connections inherit it. */
+    readonly rcvBuf?: number | undefined,
   ) {}
 
   /** No room for another established connection: new SYNs and handshake ACKs are dropped. */
@@ -176,7 +181,7 @@ export class Tcp implements ProtocolHandler {
    * Throws EADDRINUSE when another listener covers it, EADDRNOTAVAIL for an
    * address not on this host.
    */
-  listen(addr: Ipv4Addr, port: number, backlog: number): ListenSocket {
+  listen(addr: Ipv4Addr, port: number, backlog: number, options: { rcvBuf?: number | undefined } = {}): ListenSocket {
     if (addr !== 0 && !this.ns.isLocalAddress(addr) && !this.ns.sysctl.on("net.ipv4.ip_nonlocal_bind")) {
       throw new KernelError("EADDRNOTAVAIL");
     }
@@ -188,11 +193,22 @@ export class Tcp implements ProtocolHandler {
       throw new KernelError("EADDRINUSE");
     }
     const somaxconn = this.ns.sysctl.num("net.core.somaxconn") || 4096;
-    const l = new ListenSocket(this, addr, port, Math.max(0, Math.min(backlog, somaxconn)));
+    const l = new ListenSocket(this, addr, port, Math.max(0, Math.min(backlog, somaxconn)), this.soRcvBuf(options.rcvBuf));
     const list = this.#listeners.get(port) ?? [];
     list.push(l);
     this.#listeners.set(port, list);
     return l;
+  }
+
+  /**
+   * What setsockopt(SO_RCVBUF, bytes) leaves in sk_rcvbuf: the request, at
+   * most net.core.rmem_max, doubled for bookkeeping overhead, at least
+   * SOCK_MIN_RCVBUF; undefined when the option was not set.
+   */
+  soRcvBuf(bytes: number | undefined): number | undefined {
+    if (bytes === undefined) return undefined;
+    const rmemMax = this.ns.sysctl.has("net.core.rmem_max") ? this.ns.sysctl.num("net.core.rmem_max") : 212992;
+    return Math.max(2 * Math.min(Math.max(0, bytes), rmemMax), SOCK_MIN_RCVBUF);
   }
 
   /** Forgets a listener (called by its close). */
@@ -213,7 +229,7 @@ export class Tcp implements ProtocolHandler {
    * connect(2) does at once), EADDRNOTAVAIL for a source not on this host,
    * EADDRINUSE for a taken four-tuple.
    */
-  connect(dst: Ipv4Addr, port: number, options: { src?: Ipv4Addr | undefined; srcPort?: number | undefined } = {}): Tcb {
+  connect(dst: Ipv4Addr, port: number, options: { src?: Ipv4Addr | undefined; srcPort?: number | undefined; rcvBuf?: number | undefined } = {}): Tcb {
     const route = this.ns.ipv4.routes.lookup(dst);
     if (route === undefined) throw new KernelError("ENETUNREACH");
     if (route.type === "unreachable" || route.type === "prohibit") throw new KernelError("EHOSTUNREACH");
@@ -231,7 +247,15 @@ export class Tcp implements ProtocolHandler {
     } else if (this.#conns.has(key(src, srcPort, dst, port))) {
       throw new KernelError("EADDRINUSE");
     }
-    const tcb = new Tcb(this, { localAddr: src, localPort: srcPort, remoteAddr: dst, remotePort: port, mtu: dev.mtu, gso: dev.features.gso });
+    const tcb = new Tcb(this, {
+      localAddr: src,
+      localPort: srcPort,
+      remoteAddr: dst,
+      remotePort: port,
+      mtu: dev.mtu,
+      gso: dev.features.gso,
+      rcvBuf: this.soRcvBuf(options.rcvBuf),
+    });
     this.#hash(tcb);
     this.stats.activeOpens++;
     tcb.openActive();
@@ -322,6 +346,7 @@ export class Tcp implements ProtocolHandler {
       remotePort: seg.repr.srcPort,
       mtu: dev?.mtu ?? 1500,
       gso: dev?.features.gso ?? false,
+      rcvBuf: l.rcvBuf,
     });
     this.#hash(tcb);
     l.adopt(tcb);

@@ -32,6 +32,8 @@ export interface ConnectOptions extends WaitOptions {
   src?: Ipv4Addr | undefined;
   /** Source port; by default an ephemeral one from ip_local_port_range. */
   srcPort?: number | undefined;
+  /** SO_RCVBUF set before connecting, bytes: the receive buffer is then fixed (twice this, within net.core.rmem_max) and not autotuned. */
+  rcvBuf?: number | undefined;
 }
 
 /** Waits for `ready`, at most until `deadline`; false on timeout, throws the signal's reason on abort. */
@@ -81,7 +83,7 @@ export class TcpConnection {
    */
   static async connect(ns: NetNs, dst: Ipv4Addr, port: number, options: ConnectOptions = {}): Promise<TcpConnection> {
     const clock = ns.kernel.clock;
-    const tcb = tcpOf(ns).connect(dst, port, { src: options.src, srcPort: options.srcPort });
+    const tcb = tcpOf(ns).connect(dst, port, { src: options.src, srcPort: options.srcPort, rcvBuf: options.rcvBuf });
     const deadline = deadlineOf(clock, options);
     try {
       while (tcb.state === "SYN-SENT" || tcb.state === "SYN-RECV") {
@@ -198,8 +200,8 @@ export class TcpListener {
    * one). Throws KernelError EADDRINUSE or EADDRNOTAVAIL. The backlog is
    * clamped to net.core.somaxconn, as listen(2) does.
    */
-  static listen(ns: NetNs, addr: Ipv4Addr, port: number, options: { backlog?: number } = {}): TcpListener {
-    return new TcpListener(tcpOf(ns).listen(addr, port, options.backlog ?? 4096));
+  static listen(ns: NetNs, addr: Ipv4Addr, port: number, options: { backlog?: number; rcvBuf?: number | undefined } = {}): TcpListener {
+    return new TcpListener(tcpOf(ns).listen(addr, port, options.backlog ?? 4096, { rcvBuf: options.rcvBuf }));
   }
 
   get localAddr(): Ipv4Addr {

@@ -72,11 +72,11 @@ test("iperf3 -n moves exactly the bytes asked for and prints iperf3's client and
   t.is(lines[0], "Connecting to host 172.17.0.2, port 5201");
   t.regex(lines[1]!, /^\[  5\] local 172\.17\.0\.1 port \d+ connected to 172\.17\.0\.2 port 5201$/);
   t.is(lines[2], "[ ID] Interval           Transfer     Bitrate         Retr  Cwnd");
-  t.regex(lines[3]!, /^\[  5\]   0\.00-\d+\.\d\d +sec {2}4\.00 MBytes +[\d.]+ [KMG]?bits\/sec {4}0 +[\d.]+ [KM]?Bytes {7}$/);
+  t.regex(lines[3]!, /^\[  5\]   0\.00-\d+\.\d\d +sec {2}4\.00 MBytes +[\d.]+ [KMGT]?bits\/sec {4}0 +[\d.]+ [KM]?Bytes {7}$/);
   t.is(lines[4], "- - - - - - - - - - - - - - - - - - - - - - - - -");
   t.is(lines[5], "[ ID] Interval           Transfer     Bitrate         Retr");
-  t.regex(lines[6]!, /^\[  5\]   0\.00-\d+\.\d\d +sec {2}4\.00 MBytes +[\d.]+ [KMG]?bits\/sec {4}0 {13}sender$/);
-  t.regex(lines[7]!, /^\[  5\]   0\.00-\d+\.\d\d +sec {2}4\.00 MBytes +[\d.]+ [KMG]?bits\/sec {18}receiver$/);
+  t.regex(lines[6]!, /^\[  5\]   0\.00-\d+\.\d\d +sec {2}4\.00 MBytes +[\d.]+ [KMGT]?bits\/sec {4}0 {13}sender$/);
+  t.regex(lines[7]!, /^\[  5\]   0\.00-\d+\.\d\d +sec {2}4\.00 MBytes +[\d.]+ [KMGT]?bits\/sec {18}receiver$/);
   t.deepEqual(lines.slice(8), ["", "iperf Done.", ""]);
   t.is(
     shape(server.stdout),
