@@ -3,8 +3,10 @@
  * for several MSS-sized segments (Linux's skb with gso_size set), and its
  * segmentation into wire-sized segments by a device that cannot send it
  * whole. The mark lives with the packet's memory, so every view of it (the
- * Ethernet frame, its IPv4 payload) carries it; a copy must carry it on
- * (`carryGso`), as skb_copy keeps skb_shinfo.
+ * Ethernet frame, its IPv4 payload: views that end where it ends) carries
+ * it; a copy must carry it on (`carryGso`), as skb_copy keeps skb_shinfo.
+ * Packets cut from one slab share a buffer, so the mark is keyed by where
+ * the packet ends in it as well.
  *
  * Two shapes are segmented, as skb_gso_segment does them: plain TCP/IPv4
  * (tcp4_gso_segment) and TCP inside VXLAN inside UDP/IPv4
@@ -19,24 +21,28 @@ const TCP_FIN = 0x01;
 const TCP_PSH = 0x08;
 const TCP_CWR = 0x80;
 
-/** gso_size of each super-packet, by the memory it lives in. */
-const marks = new WeakMap<ArrayBufferLike, number>();
+/** gso_size of each super-packet, by the memory it lives in and where it ends there. */
+const marks = new WeakMap<ArrayBufferLike, Map<number, number>>();
+
+const endOf = (packet: Uint8Array) => packet.byteOffset + packet.byteLength;
 
 /** Marks `packet` (an IPv4 packet or its Ethernet frame) as a super-packet of `gsoSize`-byte segments. */
 export function setGso(packet: Uint8Array, gsoSize: number): void {
-  marks.set(packet.buffer, gsoSize);
+  let inBuffer = marks.get(packet.buffer);
+  if (inBuffer === undefined) marks.set(packet.buffer, (inBuffer = new Map()));
+  inBuffer.set(endOf(packet), gsoSize);
 }
 
 /** The gso_size of a super-packet, undefined for an ordinary one (skb_is_gso). */
 export function gsoSize(packet: Uint8Array): number | undefined {
-  return marks.get(packet.buffer);
+  return marks.get(packet.buffer)?.get(endOf(packet));
 }
 
 /** Gives `to`, a rewritten copy of `from`, the same mark. */
 export function carryGso(from: Uint8Array, to: Uint8Array): void {
-  if (from.buffer === to.buffer) return;
-  const size = marks.get(from.buffer);
-  if (size !== undefined) marks.set(to.buffer, size);
+  if (from.buffer === to.buffer && endOf(from) === endOf(to)) return;
+  const size = gsoSize(from);
+  if (size !== undefined) setGso(to, size);
 }
 
 /** Where the headers of a super-packet end, given where its IPv4 header starts. */

@@ -363,3 +363,14 @@ test("a tun device's owner reads wire-sized packets: a super-packet routed into 
     t.is(r.flags, i === 4 ? TCP_ACK | TCP_PSH : TCP_ACK);
   });
 });
+
+test("a super-packet's mark stays with it: packets cut from the same slab are not marked, its own views are", (t) => {
+  // Two small packets from the shared headroom slab: one a (2-MSS) super-packet, the other not.
+  const superPacket = withHeadroom(3000);
+  const neighbour = withHeadroom(1600);
+  t.is(superPacket.buffer, neighbour.buffer, "both come from one slab");
+  setGso(superPacket, 1448);
+  t.is(gsoSize(superPacket), 1448);
+  t.is(gsoSize(superPacket.subarray(20)), 1448, "a view of its payload ends where it ends");
+  t.is(gsoSize(neighbour), undefined);
+});

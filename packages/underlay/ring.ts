@@ -6,14 +6,18 @@
  * aligned, because unaligned payload copies are several times slower.
  */
 
+// The producers' words and the consumer's head on cache lines of their own:
+// sharing one, every frame bounced it between the two cores.
 const HDR_TAIL = 0;
-const HDR_HEAD = 1;
-const HDR_DOORBELL = 2;
-const HDR_SLEEPING = 3;
-const HDR_DROPPED = 4;
-const HDR_INTS = 16;
+const HDR_DOORBELL = 1;
+const HDR_SLEEPING = 2;
+const HDR_DROPPED = 3;
+const HDR_HEAD = 16;
+const HDR_INTS = 32;
 /** Bytes before a slot's payload: seq, len, source, pad (4 × i32), then the send time (f64). */
 const SLOT_HEADER = 24;
+/** The consumer's slabs that frames are copied out into. */
+const SLAB_BYTES = 16384;
 
 /** How a ring is laid out; the same numbers must be used on every side. */
 export interface RingShape {
@@ -50,6 +54,8 @@ export class Ring {
   readonly #ints: Int32Array;
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
+  #slab = new Uint8Array(0);
+  #slabUsed = 0;
   readonly #mask: number;
   readonly #slots: number;
   readonly #slotSize: number;
@@ -117,18 +123,50 @@ export class Ring {
 
   /** Takes the next frame (a copy), or undefined when the ring is empty. Consumer only. */
   shift(): RingFrame | undefined {
+    return this.#take() ? { data: this.#data, source: this.#source, sentAt: this.#sentAt } : undefined;
+  }
+
+  /** Takes the next frame as it arrives `latencyMs` after it was sent, or undefined when the ring is empty. Consumer only. */
+  arrival(latencyMs: number): { frame: Uint8Array; source: number; sentAt: number; arriveAt: number } | undefined {
+    return this.#take() ? { frame: this.#data, source: this.#source, sentAt: this.#sentAt, arriveAt: this.#sentAt + latencyMs } : undefined;
+  }
+
+  /** The frame taken last (a consumer's scratch: one object per frame, not two). */
+  #data: Uint8Array = new Uint8Array(0);
+  #source = 0;
+  #sentAt = 0;
+
+  /** Takes the next frame into the scratch fields; false when the ring is empty. */
+  #take(): boolean {
     const ints = this.#ints;
     const pos = ints[HDR_HEAD]!;
     const base = HDR_INTS * 4 + (pos & this.#mask) * this.#slotSize;
     const seq = Atomics.load(ints, base >> 2);
-    if (((seq - ((pos + 1) | 0)) | 0) < 0) return undefined;
+    if (((seq - ((pos + 1) | 0)) | 0) < 0) return false;
     const len = ints[(base >> 2) + 1]!;
-    const source = ints[(base >> 2) + 2]!;
-    const sentAt = this.#view.getFloat64(base + 16, true);
-    const data = this.#bytes.slice(base + SLOT_HEADER, base + SLOT_HEADER + len);
+    this.#source = ints[(base >> 2) + 2]!;
+    this.#sentAt = this.#view.getFloat64(base + 16, true);
+    this.#data = this.#copyOut(base + SLOT_HEADER, len);
     Atomics.store(ints, base >> 2, (pos + this.#slots) | 0);
     ints[HDR_HEAD] = (pos + 1) | 0;
-    return { data, source, sentAt };
+    return true;
+  }
+
+  /**
+   * A copy of `len` bytes at `at`, cut from a slab of the consumer's: a new
+   * ArrayBuffer for every frame cost more than the copy itself. A frame
+   * kept long keeps its slab (a few frames' worth) alive with it.
+   */
+  #copyOut(at: number, len: number): Uint8Array {
+    if (this.#slab.length - this.#slabUsed < len) {
+      this.#slab = new Uint8Array(Math.max(SLAB_BYTES, len));
+      this.#slabUsed = 0;
+    }
+    const data = this.#slab.subarray(this.#slabUsed, this.#slabUsed + len);
+    data.set(this.#bytes.subarray(at, at + len));
+    // Each frame starts on 8 bytes, as a fresh buffer would.
+    this.#slabUsed += (len + 7) & ~7;
+    return data;
   }
 
   /** True when a frame is waiting. Consumer only. */

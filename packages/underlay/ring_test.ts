@@ -58,7 +58,7 @@ test("two producer threads and one consumer: every frame arrives once and intact
       await ring.wait(50);
       continue;
     }
-    const i = new DataView(f.data.buffer).getUint32(0);
+    const i = new DataView(f.data.buffer, f.data.byteOffset, f.data.byteLength).getUint32(0);
     const id = f.data[4]!;
     if (i !== next.get(id) || f.data[1499] !== ((i * 31 + id) & 255) || f.source !== id || f.data.length !== 1500) bad++;
     next.set(id, i + 1);

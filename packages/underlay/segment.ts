@@ -52,6 +52,11 @@ export interface PortStats {
 export class SegmentPort {
   readonly #rings: Ring[];
   readonly #fdb = new Map<MacAddr, number>();
+  /** The source MAC learned last, and its member: a run of frames from one sender is learned once. */
+  #lastSrc: MacAddr | undefined;
+  #lastSource = -1;
+  /** The destination MAC looked up last and where it went (a run of frames to one host is looked up once). */
+  #sentTo: { dst: MacAddr; known: number | undefined } | undefined;
   readonly stats: PortStats = { sent: 0, received: 0, oversize: 0, ringFull: 0 };
   /** On lockstep time: frames this member may still put on each ring this round; undefined on real time. */
   readonly #credit: Int32Array | undefined;
@@ -81,11 +86,20 @@ export class SegmentPort {
     this.#credit?.fill(this.#perRound);
   }
 
+  /** The member whose host has the frame's destination MAC, or undefined to flood (unknown, broadcast, multicast). */
+  #lookup(frame: Uint8Array): number | undefined {
+    const dst = readMac(frame, 0);
+    const last = this.#sentTo;
+    if (last !== undefined && last.dst === dst) return last.known;
+    const known = isMulticastMac(dst) ? undefined : this.#fdb.get(dst);
+    this.#sentTo = { dst, known };
+    return known;
+  }
+
   /** Whether every ring `frame` goes to can take it now. */
   hasRoom(frame: Uint8Array): boolean {
     if (frame.length < 14) return true;
-    const dst = readMac(frame, 0);
-    const known = isMulticastMac(dst) ? undefined : this.#fdb.get(dst);
+    const known = this.#lookup(frame);
     if (known !== undefined) return known === this.index || this.#roomOn(known);
     for (let i = 0; i < this.#rings.length; i++) if (i !== this.index && !this.#roomOn(i)) return false;
     return true;
@@ -113,8 +127,7 @@ export class SegmentPort {
       return;
     }
     this.stats.sent++;
-    const dst = readMac(frame, 0);
-    const known = isMulticastMac(dst) ? undefined : this.#fdb.get(dst);
+    const known = this.#lookup(frame);
     if (known !== undefined) {
       if (known !== this.index) this.#push(known, frame, now);
       return;
@@ -128,15 +141,27 @@ export class SegmentPort {
    */
   drain(): Arrival[] {
     const out: Arrival[] = [];
-    for (let f = this.inbound.shift(); f; f = this.inbound.shift()) {
-      out.push({ frame: f.data, source: f.source, sentAt: f.sentAt, arriveAt: f.sentAt + this.layout.latencyMs });
+    const latency = this.layout.latencyMs;
+    const ring = this.inbound;
+    let sorted = true;
+    for (let f = ring.arrival(latency); f; f = ring.arrival(latency)) {
+      const last = out[out.length - 1];
+      if (last !== undefined && (f.sentAt < last.sentAt || (f.sentAt === last.sentAt && f.source < last.source))) sorted = false;
+      out.push(f);
     }
-    // A stable sort keeps each sender's frames in the order it sent them.
-    out.sort((a, b) => a.sentAt - b.sentAt || a.source - b.source);
-    for (const a of out) {
-      this.stats.received++;
+    // A stable sort keeps each sender's frames in the order it sent them (most drains are in order already).
+    if (!sorted) out.sort((a, b) => a.sentAt - b.sentAt || a.source - b.source);
+    this.stats.received += out.length;
+    for (let i = 0; i < out.length; i++) {
+      const a = out[i]!;
       const src = readMac(a.frame, 6);
-      if (!isMulticastMac(src)) this.#fdb.set(src, a.source);
+      if (src === this.#lastSrc && a.source === this.#lastSource) continue;
+      this.#lastSrc = src;
+      this.#lastSource = a.source;
+      if (!isMulticastMac(src) && this.#fdb.get(src) !== a.source) {
+        this.#fdb.set(src, a.source);
+        this.#sentTo = undefined;
+      }
     }
     return out;
   }

@@ -76,13 +76,22 @@ if (role === "tx") {
   } else {
     const { ints, bytes, lens } = spscViews();
     let head = 0;
+    // The consumer copies each frame out into slabs of its own, as kemu's ring does.
+    let slab = new Uint8Array(0);
+    let used = 0;
     while (head < frames) {
       const tail = Atomics.load(ints, 0);
       while (head !== tail) {
         const slot = head & (SP_SLOTS - 1);
         const off = slot * SP_SLOT;
-        // The consumer copies the frame out, as kemu's ring does.
-        const data = bytes.slice(off, off + lens[slot]);
+        const len = lens[slot];
+        if (slab.length - used < len) {
+          slab = new Uint8Array(16384);
+          used = 0;
+        }
+        const data = slab.subarray(used, used + len);
+        data.set(bytes.subarray(off, off + len));
+        used += (len + 7) & ~7;
         checksum += data[20];
         head = (head + 1) | 0;
       }
