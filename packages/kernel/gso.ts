@@ -12,7 +12,7 @@
  * (tcp4_gso_segment) and TCP inside VXLAN inside UDP/IPv4
  * (skb_udp_tunnel_segment), where each segment gets its own outer headers.
  */
-import { finishChecksum, pseudoHeaderSum, sumWords } from "@kemu/wire";
+import { finishChecksum, pseudoHeaderSum, sumWords, withHeadroom } from "@kemu/wire";
 
 /** The largest IPv4 packet GSO or GRO makes (GSO_MAX_SIZE less one: the total length field). */
 export const GSO_MAX_SIZE = 65535;
@@ -129,7 +129,8 @@ export function gsoSegment(frame: Uint8Array, size: number): Uint8Array[] {
   for (let i = 0; i < count; i++) {
     const from = l.payload + i * size;
     const len = Math.min(size, l.end - from);
-    const seg = new Uint8Array(hdr + len);
+    // Cut from the shared slabs: a buffer of its own for each of 45 segments kept the GC busy.
+    const seg = withHeadroom(hdr + len);
     seg.set(frame.subarray(0, hdr));
     seg.set(frame.subarray(from, from + len), hdr);
     const seq = (seq0 + i * size) >>> 0;
