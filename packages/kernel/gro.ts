@@ -12,8 +12,8 @@
  * packet. Anything else (a pure ACK, a SYN, another protocol, a bad
  * checksum) goes up on its own, after what was held for its flow.
  */
-import { finishChecksum, pseudoHeaderSum, sumWords } from "@kemu/wire";
-import { GSO_MAX_SIZE, setGso } from "./gso.ts";
+import { finishChecksum, pseudoHeaderSum, readU16, readU32, sumWords, writeU16 } from "@kemu/wire";
+import { GSO_MAX_SIZE, ipFix, setGso, type TcpLayout, tcpLayout } from "./gso.ts";
 
 /** How many flows a poll holds packets for at once (MAX_GRO_SKBS). */
 const MAX_HELD = 8;
@@ -22,16 +22,9 @@ const TCP_FIN = 0x01;
 const TCP_PSH = 0x08;
 const TCP_ACK = 0x10;
 
-/** What a mergeable frame is: where its headers are and what identifies its flow. */
-interface Seg {
+/** A mergeable frame: where its headers are, where it sits in its flow, its payload's sum. */
+interface Seg extends TcpLayout {
   readonly frame: Uint8Array;
-  readonly key: string;
-  readonly outerIp: number;
-  readonly udp: number;
-  readonly ip: number;
-  readonly tcp: number;
-  readonly payload: number;
-  readonly end: number;
   readonly seq: number;
   readonly flags: number;
   /** The payload's 16-bit word sum (unfolded), from the checksum check. */
@@ -48,65 +41,53 @@ interface Held {
   closed: boolean;
 }
 
-function u16(b: Uint8Array, at: number): number {
-  return (b[at]! << 8) | b[at + 1]!;
-}
-
-function u32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
-}
-
-function put16(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 8;
-  b[at + 1] = v & 255;
-}
-
 /** An IPv4 header GRO takes: version 4, no options, not a fragment, a good checksum. */
 function plainIp(b: Uint8Array, ip: number): boolean {
   if (b.length < ip + 20 || b[ip] !== 0x45) return false;
-  if ((u16(b, ip + 6) & 0x3fff) !== 0) return false;
+  if ((readU16(b, ip + 6) & 0x3fff) !== 0) return false;
   return finishChecksum(sumWords(b, ip, ip + 20)) === 0;
+}
+
+/** The headers of a TCP frame, plain or inside VXLAN on a port `tunnelPort` says is a tunnel's; undefined for any other. */
+function tcpFrame(frame: Uint8Array, tunnelPort: (port: number) => boolean): TcpLayout | undefined {
+  if (frame.length < 54 || readU16(frame, 12) !== 0x0800 || frame[14] !== 0x45) return undefined;
+  if (frame[23] === 17 && !tunnelPort(readU16(frame, 36))) return undefined;
+  return tcpLayout(frame, 14);
 }
 
 /**
  * Reads a frame as a candidate: TCP with payload and only ACK/PSH/FIN, over
- * IPv4, possibly inside VXLAN on a port `tunnelPort` says is one (outer UDP
- * without checksum). Undefined for anything GRO passes up as it is.
+ * IPv4, possibly inside VXLAN (outer UDP without checksum). Undefined for
+ * anything GRO passes up as it is.
  */
-function candidate(frame: Uint8Array, tunnelPort: (port: number) => boolean): Seg | undefined {
-  if (frame.length < 54 || u16(frame, 12) !== 0x0800 || !plainIp(frame, 14)) return undefined;
-  const end = 14 + u16(frame, 16);
-  if (end > frame.length) return undefined;
-  let outerIp = -1;
-  let udp = -1;
-  let ip = 14;
-  let key = "";
-  if (frame[23] === 17) {
-    udp = 34;
-    if (end < udp + 16 + 14 + 20 || u16(frame, udp + 6) !== 0 || !tunnelPort(u16(frame, udp + 2))) return undefined;
-    if ((frame[udp + 8]! & 0x08) === 0 || u16(frame, udp + 8 + 8 + 12) !== 0x0800) return undefined;
-    outerIp = 14;
-    ip = udp + 16 + 14;
-    if (!plainIp(frame, ip)) return undefined;
-    // The outer flow, the VNI and the inner MACs.
-    key = `${u32(frame, 26)}>${u32(frame, 30)}:${u32(frame, udp)}:${u32(frame, udp + 12)}:`;
-    for (let i = udp + 16; i < udp + 28; i++) key += frame[i]!.toString(16) + ".";
-  }
-  if (frame[ip + 9] !== 6) return undefined;
-  const tcp = ip + 20;
-  const ipEnd = ip + u16(frame, ip + 2);
-  if (ipEnd !== end || end < tcp + 20) return undefined;
-  const payload = tcp + (frame[tcp + 12]! >> 4) * 4;
-  if (payload <= tcp + 19 || payload >= end) return undefined;
+function candidate(frame: Uint8Array, l: TcpLayout | undefined): Seg | undefined {
+  if (l === undefined || !plainIp(frame, 14) || l.end !== 14 + readU16(frame, 16)) return undefined;
+  if (l.udp >= 0 && (readU16(frame, l.udp + 6) !== 0 || (frame[l.udp + 8]! & 0x08) === 0 || !plainIp(frame, l.ip))) return undefined;
+  const { tcp, payload, end } = l;
+  if (l.ip + readU16(frame, l.ip + 2) !== end || tcp !== l.ip + 20 || payload <= tcp + 19 || payload >= end) return undefined;
   const flags = frame[tcp + 13]!;
   if ((flags & ~(TCP_ACK | TCP_PSH | TCP_FIN)) !== 0 || (flags & TCP_ACK) === 0) return undefined;
-  const src = u32(frame, ip + 12);
-  const dst = u32(frame, ip + 16);
   const sum = sumWords(frame, payload, end);
-  const check = sumWords(frame, tcp, payload, pseudoHeaderSum(src, dst, 6, end - tcp));
+  const check = sumWords(frame, tcp, payload, pseudoHeaderSum(readU32(frame, l.ip + 12), readU32(frame, l.ip + 16), 6, end - tcp));
   if (finishChecksum(check + sum) !== 0) return undefined;
-  key += `${src}>${dst}:${u32(frame, tcp)}`;
-  return { frame, key, outerIp, udp, ip, tcp, payload, end, seq: u32(frame, tcp + 4), flags, sum };
+  return { ...l, frame, seq: readU32(frame, tcp + 4), flags, sum };
+}
+
+/** Whether bytes [at, at + n) of `a` and `b` are equal. */
+function sameBytes(a: Uint8Array, b: Uint8Array, at: number, n: number): boolean {
+  for (let i = at; i < at + n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Whether two TCP frames are of one flow (tcp4_gro_receive's and
+ * vxlan_gro_receive's matches): addresses and ports, and for a tunnel the
+ * outer addresses and ports, the VNI and the inner MACs.
+ */
+function sameFlow(a: Uint8Array, la: TcpLayout, b: Uint8Array, lb: TcpLayout): boolean {
+  if (la.ip !== lb.ip || la.tcp !== lb.tcp || la.udp !== lb.udp) return false;
+  if (!sameBytes(a, b, la.ip + 12, 8) || !sameBytes(a, b, la.tcp, 4)) return false;
+  return la.udp < 0 || (sameBytes(a, b, la.outerIp + 12, 8) && sameBytes(a, b, la.udp, 4) && sameBytes(a, b, la.udp + 12, 4) && sameBytes(a, b, la.udp + 16, 12));
 }
 
 /** Whether `s` continues `h` exactly, headers and all. */
@@ -135,8 +116,8 @@ function sameIp(a: Uint8Array, b: Uint8Array, ip: number, n: number): boolean {
   if (a[ip + 1] !== b[ip + 1] || a[ip + 8] !== b[ip + 8]) return false;
   const df = a[ip + 6]! & 0x40;
   if (df !== (b[ip + 6]! & 0x40)) return false;
-  const id = u16(b, ip + 4);
-  const id0 = u16(a, ip + 4);
+  const id = readU16(b, ip + 4);
+  const id0 = readU16(a, ip + 4);
   return id === ((id0 + n) & 0xffff) || (df !== 0 && id === id0);
 }
 
@@ -157,15 +138,15 @@ function complete(h: Held): Uint8Array {
   }
   const end = out.length;
   out[f.tcp + 13] = h.flags;
-  setIpLength(out, f.ip, end - f.ip);
+  ipFix(out, f.ip, end - f.ip, readU16(out, f.ip + 4));
   if (f.outerIp >= 0) {
-    setIpLength(out, f.outerIp, end - f.outerIp);
-    put16(out, f.udp + 4, end - f.udp);
+    ipFix(out, f.outerIp, end - f.outerIp, readU16(out, f.outerIp + 4));
+    writeU16(out, f.udp + 4, end - f.udp);
   }
   const tcpLen = end - f.tcp;
-  put16(out, f.tcp + 16, 0);
-  const head = sumWords(out, f.tcp, hdr, pseudoHeaderSum(u32(out, f.ip + 12), u32(out, f.ip + 16), 6, tcpLen));
-  put16(out, f.tcp + 16, finishChecksum(head + sum));
+  writeU16(out, f.tcp + 16, 0);
+  const head = sumWords(out, f.tcp, hdr, pseudoHeaderSum(readU32(out, f.ip + 12), readU32(out, f.ip + 16), 6, tcpLen));
+  writeU16(out, f.tcp + 16, finishChecksum(head + sum));
   setGso(out, f.end - f.payload);
   return out;
 }
@@ -175,12 +156,6 @@ function swap(s: number): number {
   return ((s & 0xff) << 8) | (s >>> 8);
 }
 
-function setIpLength(b: Uint8Array, ip: number, len: number): void {
-  put16(b, ip + 2, len);
-  put16(b, ip + 10, 0);
-  put16(b, ip + 10, finishChecksum(sumWords(b, ip, ip + 20)));
-}
-
 /**
  * Runs one poll's frames through GRO: returns what the stack receives, in
  * order per flow, merged super-packets marked with their gso_size.
@@ -188,23 +163,24 @@ function setIpLength(b: Uint8Array, ip: number, len: number): void {
  */
 export function groReceive(frames: readonly Uint8Array[], tunnelPort: (port: number) => boolean): Uint8Array[] {
   const out: Uint8Array[] = [];
-  const held = new Map<string, Held>();
-  const flush = (key: string) => {
-    const h = held.get(key);
-    if (h === undefined) return;
-    held.delete(key);
+  // Oldest first, as the flows' packets were started.
+  const held: Held[] = [];
+  const flush = (h: Held) => {
+    held.splice(held.indexOf(h), 1);
     out.push(complete(h));
   };
+  const heldFor = (frame: Uint8Array, l: TcpLayout) => held.find((h) => sameFlow(h.first.frame, h.first, frame, l));
   for (const frame of frames) {
-    const s = candidate(frame, tunnelPort);
+    const l = tcpFrame(frame, tunnelPort);
+    const s = candidate(frame, l);
     if (s === undefined) {
       // Not mergeable: what was held for its flow goes first, if it is TCP at all.
-      const k = flowKeyOf(frame, tunnelPort);
-      if (k !== undefined) flush(k);
+      const h = l === undefined ? undefined : heldFor(frame, l);
+      if (h !== undefined) flush(h);
       out.push(frame);
       continue;
     }
-    const h = held.get(s.key);
+    const h = heldFor(frame, s);
     if (h !== undefined && continues(h, s)) {
       h.parts.push(s);
       h.bytes += s.end - s.payload;
@@ -212,33 +188,10 @@ export function groReceive(frames: readonly Uint8Array[], tunnelPort: (port: num
       if (s.flags & (TCP_PSH | TCP_FIN) || s.end - s.payload < h.first.end - h.first.payload) h.closed = true;
       continue;
     }
-    if (h !== undefined) flush(s.key);
-    if (held.size >= MAX_HELD) flush(held.keys().next().value!);
-    held.set(s.key, {
-      first: s,
-      parts: [s],
-      bytes: s.end - s.payload,
-      flags: s.flags,
-      closed: (s.flags & (TCP_PSH | TCP_FIN)) !== 0,
-    });
+    if (h !== undefined) flush(h);
+    if (held.length >= MAX_HELD) flush(held[0]!);
+    held.push({ first: s, parts: [s], bytes: s.end - s.payload, flags: s.flags, closed: (s.flags & (TCP_PSH | TCP_FIN)) !== 0 });
   }
-  for (const key of [...held.keys()]) flush(key);
+  while (held.length > 0) flush(held[0]!);
   return out;
-}
-
-/** The flow key of a TCP frame GRO does not merge (a pure ACK, a SYN), so what is held for it goes first. */
-function flowKeyOf(frame: Uint8Array, tunnelPort: (port: number) => boolean): string | undefined {
-  if (frame.length < 54 || u16(frame, 12) !== 0x0800 || frame[14] !== 0x45) return undefined;
-  let ip = 14;
-  let key = "";
-  if (frame[23] === 17) {
-    const udp = 34;
-    if (frame.length < udp + 16 + 14 + 40 || !tunnelPort(u16(frame, udp + 2))) return undefined;
-    ip = udp + 16 + 14;
-    if (frame[ip] !== 0x45) return undefined;
-    key = `${u32(frame, 26)}>${u32(frame, 30)}:${u32(frame, udp)}:${u32(frame, udp + 12)}:`;
-    for (let i = udp + 16; i < udp + 28; i++) key += frame[i]!.toString(16) + ".";
-  }
-  if (frame[ip + 9] !== 6 || frame.length < ip + 24) return undefined;
-  return `${key}${u32(frame, ip + 12)}>${u32(frame, ip + 16)}:${u32(frame, ip + 20)}`;
 }

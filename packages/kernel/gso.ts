@@ -12,7 +12,7 @@
  * (tcp4_gso_segment) and TCP inside VXLAN inside UDP/IPv4
  * (skb_udp_tunnel_segment), where each segment gets its own outer headers.
  */
-import { finishChecksum, pseudoHeaderSum, sumWords, withHeadroom } from "@kemu/wire";
+import { finishChecksum, pseudoHeaderSum, readU16, readU32, sumWords, withHeadroom, writeU16, writeU32 } from "@kemu/wire";
 
 /** The largest IPv4 packet GSO or GRO makes (GSO_MAX_SIZE less one: the total length field). */
 export const GSO_MAX_SIZE = 65535;
@@ -45,8 +45,8 @@ export function carryGso(from: Uint8Array, to: Uint8Array): void {
   if (size !== undefined) setGso(to, size);
 }
 
-/** Where the headers of a super-packet end, given where its IPv4 header starts. */
-interface Layout {
+/** Where the headers of a TCP packet (plain, or inside VXLAN) are, given where its IPv4 header starts. */
+export interface TcpLayout {
   /** Offset of the outer IPv4 header and its UDP header, for a tunnel; -1 otherwise. */
   readonly outerIp: number;
   readonly udp: number;
@@ -59,20 +59,15 @@ interface Layout {
   readonly end: number;
 }
 
-function u16(b: Uint8Array, at: number): number {
-  return (b[at]! << 8) | b[at + 1]!;
-}
-
-function put16(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 8;
-  b[at + 1] = v & 255;
-}
-
-/** Finds the headers of a TCP (or VXLAN-encapsulated TCP) IPv4 packet starting at `ip`; undefined for any other. */
-function layout(b: Uint8Array, ip: number): Layout | undefined {
+/**
+ * Finds the headers of a TCP (or VXLAN-encapsulated TCP: any UDP is read as
+ * VXLAN, the caller knows its port) IPv4 packet starting at `ip`; undefined
+ * for any other.
+ */
+export function tcpLayout(b: Uint8Array, ip: number): TcpLayout | undefined {
   if (b.length < ip + 20 || b[ip]! >> 4 !== 4) return undefined;
   const ihl = (b[ip]! & 15) * 4;
-  const end = ip + u16(b, ip + 2);
+  const end = ip + readU16(b, ip + 2);
   if (end > b.length) return undefined;
   let outerIp = -1;
   let udp = -1;
@@ -83,7 +78,7 @@ function layout(b: Uint8Array, ip: number): Layout | undefined {
     udp = ip + ihl;
     const eth = udp + 16;
     inner = eth + 14;
-    if (b.length < inner + 20 || u16(b, eth + 12) !== 0x0800 || b[inner]! >> 4 !== 4) return undefined;
+    if (b.length < inner + 20 || readU16(b, eth + 12) !== 0x0800 || b[inner]! >> 4 !== 4) return undefined;
   }
   if (b[inner + 9] !== 6) return undefined;
   const tcp = inner + (b[inner]! & 15) * 4;
@@ -100,7 +95,7 @@ function layout(b: Uint8Array, ip: number): Layout | undefined {
  * (skb_gso_validate_network_len).
  */
 export function gsoNetworkLen(packet: Uint8Array, size: number): number {
-  const l = layout(packet, 0);
+  const l = tcpLayout(packet, 0);
   return l === undefined ? packet.length : Math.min(packet.length, l.payload + size);
 }
 
@@ -112,20 +107,20 @@ export function gsoNetworkLen(packet: Uint8Array, size: number): number {
  * is rewritten, the outer ones of a VXLAN tunnel too.
  */
 export function gsoSegment(frame: Uint8Array, size: number): Uint8Array[] {
-  const l = frame.length >= 14 && u16(frame, 12) === 0x0800 ? layout(frame, 14) : undefined;
+  const l = frame.length >= 14 && readU16(frame, 12) === 0x0800 ? tcpLayout(frame, 14) : undefined;
   if (l === undefined || size <= 0) return [frame];
   const total = l.end - l.payload;
   const count = Math.max(1, Math.ceil(total / size));
   if (count === 1) return [frame];
   const out: Uint8Array[] = [];
   const hdr = l.payload;
-  const seq0 = ((frame[l.tcp + 4]! << 24) | (frame[l.tcp + 5]! << 16) | (frame[l.tcp + 6]! << 8) | frame[l.tcp + 7]!) >>> 0;
-  const id0 = u16(frame, l.ip + 4);
-  const outerId0 = l.outerIp >= 0 ? u16(frame, l.outerIp + 4) : 0;
+  const seq0 = readU32(frame, l.tcp + 4);
+  const id0 = readU16(frame, l.ip + 4);
+  const outerId0 = l.outerIp >= 0 ? readU16(frame, l.outerIp + 4) : 0;
   const flags = frame[l.tcp + 13]!;
   const src = readU32(frame, l.ip + 12);
   const dst = readU32(frame, l.ip + 16);
-  const udpCsum = l.udp >= 0 && u16(frame, l.udp + 6) !== 0;
+  const udpCsum = l.udp >= 0 && readU16(frame, l.udp + 6) !== 0;
   for (let i = 0; i < count; i++) {
     const from = l.payload + i * size;
     const len = Math.min(size, l.end - from);
@@ -133,27 +128,23 @@ export function gsoSegment(frame: Uint8Array, size: number): Uint8Array[] {
     const seg = withHeadroom(hdr + len);
     seg.set(frame.subarray(0, hdr));
     seg.set(frame.subarray(from, from + len), hdr);
-    const seq = (seq0 + i * size) >>> 0;
-    seg[l.tcp + 4] = seq >>> 24;
-    seg[l.tcp + 5] = (seq >>> 16) & 255;
-    seg[l.tcp + 6] = (seq >>> 8) & 255;
-    seg[l.tcp + 7] = seq & 255;
+    writeU32(seg, l.tcp + 4, (seq0 + i * size) >>> 0);
     let f = flags;
     if (i > 0) f &= ~TCP_CWR;
     if (i < count - 1) f &= ~(TCP_FIN | TCP_PSH);
     seg[l.tcp + 13] = f;
     const tcpLen = hdr - l.tcp + len;
-    put16(seg, l.tcp + 16, 0);
-    put16(seg, l.tcp + 16, finishChecksum(sumWords(seg, l.tcp, hdr + len, pseudoHeaderSum(src, dst, 6, tcpLen))));
+    writeU16(seg, l.tcp + 16, 0);
+    writeU16(seg, l.tcp + 16, finishChecksum(sumWords(seg, l.tcp, hdr + len, pseudoHeaderSum(src, dst, 6, tcpLen))));
     ipFix(seg, l.ip, l.tcp - l.ip + tcpLen, (id0 + i) & 0xffff);
     if (l.outerIp >= 0) {
       ipFix(seg, l.outerIp, hdr + len - l.outerIp, (outerId0 + i) & 0xffff);
       const udpLen = hdr + len - l.udp;
-      put16(seg, l.udp + 4, udpLen);
+      writeU16(seg, l.udp + 4, udpLen);
       if (udpCsum) {
-        put16(seg, l.udp + 6, 0);
+        writeU16(seg, l.udp + 6, 0);
         const sum = pseudoHeaderSum(readU32(seg, l.outerIp + 12), readU32(seg, l.outerIp + 16), 17, udpLen);
-        put16(seg, l.udp + 6, finishChecksum(sumWords(seg, l.udp, hdr + len, sum)) || 0xffff);
+        writeU16(seg, l.udp + 6, finishChecksum(sumWords(seg, l.udp, hdr + len, sum)) || 0xffff);
       }
     }
     out.push(seg);
@@ -161,15 +152,11 @@ export function gsoSegment(frame: Uint8Array, size: number): Uint8Array[] {
   return out;
 }
 
-function readU32(b: Uint8Array, at: number): number {
-  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
-}
-
 /** Sets an IPv4 header's total length and ID, and its checksum. */
-function ipFix(b: Uint8Array, ip: number, totalLen: number, id: number): void {
-  put16(b, ip + 2, totalLen);
-  put16(b, ip + 4, id);
-  put16(b, ip + 10, 0);
+export function ipFix(b: Uint8Array, ip: number, totalLen: number, id: number): void {
+  writeU16(b, ip + 2, totalLen);
+  writeU16(b, ip + 4, id);
+  writeU16(b, ip + 10, 0);
   const ihl = (b[ip]! & 15) * 4;
-  put16(b, ip + 10, finishChecksum(sumWords(b, ip, ip + ihl)));
+  writeU16(b, ip + 10, finishChecksum(sumWords(b, ip, ip + ihl)));
 }

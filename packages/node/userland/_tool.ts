@@ -236,19 +236,21 @@ export function isOptError(r: Opts | OptError): r is OptError {
   return "error" in r;
 }
 
+/** getopt's words for a bad option: `invalid option -- 'x'`, `option requires an argument -- 'x'`… */
+export function optErrorText(e: OptError): string {
+  if (e.error === "invalid") return `invalid option -- '${e.option}'`;
+  if (e.error === "missing") {
+    return e.option.startsWith("--") ? `option '${e.option}' requires an argument` : `option requires an argument -- '${e.option}'`;
+  }
+  return `unrecognized option '${e.option}'`;
+}
+
 /**
  * Prints a bad-option error the way the flavour's tool does and returns
  * `code`: GNU's two lines with `Try '… --help'`, or busybox's line plus usage.
  */
 export function badUsage(ctx: ProcessContext, tool: string, e: OptError, code = 1): number {
-  const what =
-    e.error === "invalid"
-      ? `invalid option -- '${e.option}'`
-      : e.error === "missing"
-        ? e.option.startsWith("--")
-          ? `option '${e.option}' requires an argument`
-          : `option requires an argument -- '${e.option}'`
-        : `unrecognized option '${e.option}'`;
+  const what = optErrorText(e);
   if (ctx.flavour === "busybox") ctx.stderr.write(`${tool}: ${what}\n${busyboxUsage(tool)}`);
   else ctx.stderr.write(`${tool}: ${what}\nTry '${tool} --help' for more information.\n`);
   return code;

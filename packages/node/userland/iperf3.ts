@@ -12,7 +12,7 @@
 import { ERRNO_TEXT, KernelError, TcpConnection, TcpListener } from "@kemu/kernel";
 import { formatIpv4Addr } from "@kemu/wire";
 import type { Command, ProcessContext } from "../process.ts";
-import { isOptError, killedStatus, parseOpts } from "./_tool.ts";
+import { isOptError, killedStatus, optErrorText, parseOpts } from "./_tool.ts";
 import { errnoOf, isAbort } from "./http.ts";
 import { resolveHost } from "./resolve.ts";
 
@@ -97,17 +97,7 @@ function parse(ctx: ProcessContext): Options | { usage: string } | { param: stri
       "bind=": "B",
     },
   });
-  if (isOptError(o)) {
-    const what =
-      o.error === "invalid"
-        ? `invalid option -- '${o.option}'`
-        : o.error === "missing"
-          ? o.option.startsWith("--")
-            ? `option '${o.option}' requires an argument`
-            : `option requires an argument -- '${o.option}'`
-          : `unrecognized option '${o.option}'`;
-    return { usage: `iperf3: ${what}\n` };
-  }
+  if (isOptError(o)) return { usage: `iperf3: ${optErrorText(o)}\n` };
   const opts: Options = { role: "c", host: "", port: DEFAULT_PORT, time: 10, bytes: undefined, len: DEFAULT_LEN, reverse: false, oneOff: false, interval: 1 };
   if (o.has("s") && o.has("c")) return { param: "cannot be both server and client" };
   const role = o.has("s") ? "s" : o.has("c") ? "c" : undefined;
