@@ -225,10 +225,15 @@ export abstract class NetDevice {
       this.stats.rxDropped++;
       return;
     }
+    this.countRx(frame);
+    this.deliver(frame);
+  }
+
+  /** Counts a frame the device took in (ip -s link's RX bytes, packets, mcast). */
+  protected countRx(frame: Uint8Array): void {
     this.stats.rxPackets++;
     this.stats.rxBytes += frame.length;
     if (frame.length >= 1 && (frame[0]! & 1) === 1) this.stats.multicast++;
-    this.deliver(frame);
   }
 
   /** Hands a received frame, already counted, to the taps and then the bridge or the stack. */

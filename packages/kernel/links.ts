@@ -129,9 +129,7 @@ export class Ether extends NetDevice {
         this.stats.rxDropped++;
         continue;
       }
-      this.stats.rxPackets++;
-      this.stats.rxBytes += frame.length;
-      if (frame.length >= 1 && (frame[0]! & 1) === 1) this.stats.multicast++;
+      this.countRx(frame);
       ok.push(frame);
     }
     const encap = this.netns.ipv4.udpEncap;
